@@ -1,0 +1,137 @@
+package articles
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/example/newsletter"
+)
+
+// Parse parses one source by its name: .md and .markdown as Markdown with
+// front matter, anything else as the post format. Source "-" (stdin) is
+// Markdown when it starts with a "---" line.
+func Parse(name string, src []byte, siteURL string) (*newsletter.Article, error) {
+	if isMarkdownName(name) || (name == StdinName && bytes.HasPrefix(bytes.TrimLeft(bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")), " \t\r\n"), []byte("---"))) {
+		return ParseMarkdown(name, src, siteURL)
+	}
+	p, err := ParsePost(name, src)
+	if err != nil {
+		return nil, err
+	}
+	return p.Article(name, siteURL), nil
+}
+
+// StdinName is how standard input is named in errors.
+const StdinName = "<stdin>"
+
+func isMarkdownName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".md" || ext == ".markdown"
+}
+
+func isArticleName(name string) bool {
+	return isMarkdownName(name) || strings.ToLower(filepath.Ext(name)) == ".txt"
+}
+
+// Load reads every source named in args — files, directories (recursively,
+// .txt, .md and .markdown files) and "-" for stdin — and parses them all. It
+// returns the articles of the valid sources and one error for each invalid
+// one, so a caller can report every problem before storing anything. Two
+// sources with the same slug are an error too.
+func Load(args []string, stdin io.Reader, siteURL string) ([]*newsletter.Article, []error) {
+	var out []*newsletter.Article
+	var errs []error
+	bySlug := map[string]string{}
+	add := func(name string, src []byte) {
+		a, err := Parse(name, src, siteURL)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		if prev, ok := bySlug[a.Slug]; ok {
+			errs = append(errs, errorf(name, 0, "slug %q is also the slug of %s; give one of them another title or a slug: in its front matter", a.Slug, prev))
+			return
+		}
+		bySlug[a.Slug] = name
+		out = append(out, a)
+	}
+	for _, arg := range args {
+		switch {
+		case arg == "-":
+			src, err := io.ReadAll(stdin)
+			if err != nil {
+				errs = append(errs, errorf(StdinName, 0, "%v", err))
+				continue
+			}
+			add(StdinName, src)
+		case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
+			errs = append(errs, errorf(arg, 0, "reading feeds is not supported yet; save the articles as files"))
+		default:
+			files, err := expand(arg)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, f := range files {
+				src, err := os.ReadFile(f)
+				if err != nil {
+					errs = append(errs, errorf(f, 0, "%v", unwrapPathError(err)))
+					continue
+				}
+				add(f, src)
+			}
+		}
+	}
+	return out, errs
+}
+
+// expand returns arg itself when it is a file, or the article files below it
+// in name order when it is a directory.
+func expand(arg string) ([]string, error) {
+	fi, err := os.Stat(arg)
+	if err != nil {
+		return nil, errorf(arg, 0, "%v", unwrapPathError(err))
+	}
+	if !fi.IsDir() {
+		if !isArticleName(arg) {
+			return nil, errorf(arg, 0, "not an article file: use .txt (post format), .md or .markdown")
+		}
+		return []string{arg}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != arg && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && isArticleName(p) && !strings.HasPrefix(d.Name(), ".") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, errorf(arg, 0, "%v", unwrapPathError(err))
+	}
+	if len(files) == 0 {
+		return nil, errorf(arg, 0, "directory has no .txt, .md or .markdown files")
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if e, ok := err.(*fs.PathError); ok {
+		pe = e
+		return fmt.Errorf("%s", pe.Err)
+	}
+	return err
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/articles"
+)
+
+func (a *app) articlesCommand() *cobra.Command {
+	cmd := groupCommand("articles", "Add, list and show articles")
+	cmd.AddCommand(a.articlesAddCommand(), a.articlesListCommand(), a.articlesShowCommand())
+	return cmd
+}
+
+func (a *app) articlesAddCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "add PATH|- ...",
+		Short: "Add or update articles from files, directories or stdin",
+		Long: `add reads articles from files, directories (recursively: .txt, .md and
+.markdown files) and - (standard input), and stores them.
+
+The plain-text post format (.txt):
+  March 4, 2025                      line 1: the publication date
+  The Title                          line 2: the title
+  A paragraph.                       every further line: one paragraph
+  Categories: Parks, Top Stories     optional last line
+
+Markdown files start with front matter (title, date, categories, and optional
+summary, slug, url, author) between "---" lines.
+
+The batch is all or nothing: if any source is invalid, every problem is listed
+as FILE:LINE: reason and nothing is stored. Adding the same article again
+changes nothing; an edited one is updated (articles are identified by slug).`,
+		Example: `  newsletter articles add examples/articles
+  newsletter articles add post.txt news/*.md
+  cat post.txt | newsletter articles add -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config(cmd)
+			if err != nil {
+				return err
+			}
+			list, errs := articles.Load(args, a.stdin, cfg.Site.URL)
+			if len(errs) > 0 {
+				for _, e := range errs {
+					fmt.Fprintln(a.stderr, e)
+				}
+				return newsletter.Errorf(newsletter.EINVALID, "%d invalid source(s); nothing was stored", len(errs))
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			results, err := db.UpsertArticles(cmd.Context(), list)
+			if err != nil {
+				return err
+			}
+			counts := map[newsletter.UpsertResult]int{}
+			for i, r := range results {
+				counts[r]++
+				if a.verbose {
+					a.infof("%s: %s (%s)", r, list[i].Slug, list[i].Source)
+				}
+			}
+			a.infof("%d added, %d updated, %d unchanged", counts[newsletter.Added], counts[newsletter.Updated], counts[newsletter.Unchanged])
+			return nil
+		},
+	}
+}
+
+// articleJSON is the JSON shape of an article in listings.
+type articleJSON struct {
+	Slug       string   `json:"slug"`
+	Title      string   `json:"title"`
+	Date       string   `json:"date"`
+	Categories []string `json:"categories"`
+	URL        string   `json:"url"`
+	Summary    string   `json:"summary"`
+	Author     string   `json:"author,omitempty"`
+	Body       string   `json:"body,omitempty"`
+}
+
+func toArticleJSON(ar *newsletter.Article, withBody bool) articleJSON {
+	j := articleJSON{Slug: ar.Slug, Title: ar.Title, Date: ar.Date.Format(newsletter.DateLayout),
+		Categories: nonNil(ar.Categories), URL: ar.URL, Summary: ar.Summary, Author: ar.Author}
+	if withBody {
+		j.Body = ar.Body
+	}
+	return j
+}
+
+// parseDateFlag reads a YYYY-MM-DD flag value.
+func parseDateFlag(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(newsletter.DateLayout, v)
+	if err != nil {
+		return time.Time{}, usagef("--%s %q: use YYYY-MM-DD", name, v)
+	}
+	return t, nil
+}
+
+func (a *app) articlesListCommand() *cobra.Command {
+	var category, since string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List articles, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sinceT, err := parseDateFlag("since", since)
+			if err != nil {
+				return err
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			list, err := db.Articles(cmd.Context(), newsletter.ArticleFilter{Category: category, Since: sinceT})
+			if err != nil {
+				return err
+			}
+			t := &table{header: []string{"date", "slug", "title", "categories", "url"}, json: []articleJSON{}}
+			js := []articleJSON{}
+			for _, ar := range list {
+				js = append(js, toArticleJSON(ar, false))
+				t.rows = append(t.rows, []string{ar.Date.Format(newsletter.DateLayout), ar.Slug, ar.Title, strings.Join(ar.Categories, ", "), ar.URL})
+			}
+			t.json = js
+			return a.print(t)
+		},
+	}
+	cmd.Flags().StringVar(&category, "category", "", "only articles in this category")
+	cmd.Flags().StringVar(&since, "since", "", "only articles published on or after `DATE` (YYYY-MM-DD)")
+	return cmd
+}
+
+func (a *app) articlesShowCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show SLUG",
+		Short: "Show one article",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ar, err := db.ArticleBySlug(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			switch a.format {
+			case "json":
+				return a.print(&table{json: []articleJSON{toArticleJSON(ar, true)}})
+			case "csv":
+				return a.print(&table{
+					header: []string{"slug", "title", "date", "categories", "url", "summary", "body"},
+					rows:   [][]string{{ar.Slug, ar.Title, ar.Date.Format(newsletter.DateLayout), strings.Join(ar.Categories, ", "), ar.URL, ar.Summary, ar.Body}},
+				})
+			}
+			fmt.Fprintf(a.stdout, "Title:      %s\nSlug:       %s\nDate:       %s\nCategories: %s\nURL:        %s\nSource:     %s\n\n%s\n",
+				ar.Title, ar.Slug, ar.Date.Format(newsletter.DateLayout), strings.Join(ar.Categories, ", "), ar.URL, ar.Source, ar.Body)
+			return nil
+		},
+	}
+}

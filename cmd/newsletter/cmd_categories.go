@@ -1,0 +1,39 @@
+package main
+
+import (
+	"strconv"
+
+	"github.com/spf13/cobra"
+)
+
+type categoryJSON struct {
+	Name        string `json:"name"`
+	Articles    int    `json:"articles"`
+	Subscribers int    `json:"subscribers"`
+}
+
+func (a *app) categoriesCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "categories",
+		Short: "List categories with their article and subscriber counts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			cats, err := db.Categories(cmd.Context())
+			if err != nil {
+				return err
+			}
+			t := &table{header: []string{"name", "articles", "subscribers"}}
+			js := []categoryJSON{}
+			for _, c := range cats {
+				js = append(js, categoryJSON{c.Name, c.Articles, c.Subscribers})
+				t.rows = append(t.rows, []string{c.Name, strconv.Itoa(c.Articles), strconv.Itoa(c.Subscribers)})
+			}
+			t.json = js
+			return a.print(t)
+		},
+	}
+}

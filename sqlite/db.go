@@ -1,0 +1,185 @@
+// Package sqlite is the store of the newsletter tool: one SQLite file in WAL
+// mode holding articles, subscribers, campaigns and the delivery log. It is
+// the only package that imports the SQLite driver.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+
+	"github.com/example/newsletter"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// timeLayout is how timestamps are stored: RFC 3339 in UTC with
+// nanoseconds, so text order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// DB is an open store. It is safe for concurrent use.
+type DB struct {
+	db   *sql.DB
+	Path string
+	// Now returns the current time; tests and `--now` replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and applies every
+// migration it lacks.
+func Open(ctx context.Context, path string) (*DB, error) {
+	return openTo(ctx, path, -1)
+}
+
+// OpenAtVersion opens the database at path and applies migrations up to and
+// including version n only. It exists to test upgrades.
+func OpenAtVersion(ctx context.Context, path string, n int) (*DB, error) {
+	return openTo(ctx, path, n)
+}
+
+func openTo(ctx context.Context, path string, upTo int) (*DB, error) {
+	if path == "" {
+		return nil, newsletter.Errorf(newsletter.EINVALID, "database path is empty")
+	}
+	// Every pooled connection gets these settings through the DSN:
+	// WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE for writes.
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "immediate")
+	q.Set("_synchronous", "NORMAL")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	sdb, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{db: sdb, Path: path, Now: time.Now}
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, newsletter.Errorf(newsletter.EINVALID, "database %s: %v", path, err)
+	}
+	if err := db.migrate(ctx, upTo); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.db.Close() }
+
+func (db *DB) now() time.Time { return db.Now().UTC() }
+
+func (db *DB) nowText() string { return db.now().Format(timeLayout) }
+
+type migration struct {
+	version int
+	name    string
+}
+
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", base)
+		}
+		ms = append(ms, migration{version: v, name: n})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// migrate applies each missing migration in its own transaction and records
+// it in schema_migrations.
+func (db *DB) migrate(ctx context.Context, upTo int) error {
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return newsletter.Errorf(newsletter.EINVALID, "database %s: %v", db.Path, err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if upTo >= 0 && m.version > upTo {
+			break
+		}
+		if err := db.applyMigration(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, m migration) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		return err
+	} else if n > 0 {
+		return nil
+	}
+	src, err := migrationFS.ReadFile(m.name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(src)); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.version, strings.TrimPrefix(m.name, "migrations/"), db.nowText()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Version returns the highest migration applied.
+func (db *DB) Version(ctx context.Context) (int, error) {
+	var v int
+	err := db.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}

@@ -1,0 +1,66 @@
+package newsletter
+
+import "time"
+
+// Subscriber statuses. Only active subscribers receive campaigns.
+const (
+	StatusActive       = "active"
+	StatusUnconfirmed  = "unconfirmed"
+	StatusUnsubscribed = "unsubscribed"
+	StatusBounced      = "bounced"
+	StatusComplained   = "complained"
+)
+
+// Statuses lists every subscriber status, in the order they are documented.
+var Statuses = []string{StatusActive, StatusUnconfirmed, StatusUnsubscribed, StatusBounced, StatusComplained}
+
+// ValidStatus reports whether s is a subscriber status.
+func ValidStatus(s string) bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Blocked reports whether status is one that only the reader may lift: an
+// import never makes such an address active again.
+func Blocked(status string) bool {
+	return status == StatusUnsubscribed || status == StatusBounced || status == StatusComplained
+}
+
+// DefaultList is the list subscribers join when none is named.
+const DefaultList = "newsletter"
+
+// Subscriber is one reader.
+type Subscriber struct {
+	ID              int64
+	Email           string // normalised: trimmed, lower case
+	Name            string
+	Status          string
+	StatusChangedAt time.Time
+	Categories      []string // display names; empty means every category
+	Lists           []string
+	CreatedAt       time.Time
+}
+
+// SubscriberFilter selects subscribers in a listing. Zero fields do not filter.
+type SubscriberFilter struct {
+	List     string
+	Category string // subscribers who chose it, or who take every category
+	Status   string
+	Email    string
+}
+
+// List is a named group of subscribers a campaign goes to.
+type List struct {
+	Name    string
+	Members int // members of any status
+	Active  int // active members
+}
+
+// ImportCounts sums up an import.
+type ImportCounts struct {
+	Added, Updated, Unchanged, Rejected int
+}
