@@ -48,6 +48,9 @@ func (db *DB) UpsertArticles(ctx context.Context, as []*newsletter.Article) ([]n
 }
 
 func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now string) (newsletter.UpsertResult, error) {
+	if a.Slug == "" || a.Title == "" {
+		return "", newsletter.Errorf(newsletter.EINVALID, "%s: an article needs a slug and a title", a.Source)
+	}
 	if a.Hash == "" {
 		a.ComputeHash()
 	}
