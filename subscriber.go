@@ -64,3 +64,27 @@ type List struct {
 type ImportCounts struct {
 	Added, Updated, Unchanged, Rejected int
 }
+
+// SubscriberInput is a subscriber as an import row or the add command gives
+// it. Fields the source does not have leave stored values alone.
+type SubscriberInput struct {
+	Email         string // normalised
+	Name          string
+	HasName       bool // an empty Name clears the stored one only when set
+	Categories    []string
+	HasCategories bool // Categories replaces the stored set only when set
+	Lists         []string
+	Status        string // "" keeps the stored status, or active for a new one
+}
+
+// ImportOptions steer an import.
+type ImportOptions struct {
+	Lists []string // lists every row joins besides its own; DefaultList when neither names one
+	// Strict stores nothing when any row is invalid.
+	Strict bool
+	// Resubscribe lets this input make an unsubscribed, bounced or
+	// complained address active again: only at that person's request.
+	Resubscribe bool
+	// OnReject is called with each invalid row's error.
+	OnReject func(error)
+}

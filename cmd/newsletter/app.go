@@ -78,6 +78,8 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed.`,
 		a.initCommand(),
 		a.articlesCommand(),
 		a.categoriesCommand(),
+		a.subscribersCommand(),
+		a.listsCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode"
 )
 
@@ -61,4 +62,12 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// formatTime formats a timestamp for listings: RFC 3339 in UTC, "" for zero.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }

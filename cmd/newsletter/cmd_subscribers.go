@@ -1,0 +1,347 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/subscribers"
+)
+
+func (a *app) subscribersCommand() *cobra.Command {
+	cmd := groupCommand("subscribers", "Add, import, export, list and remove subscribers")
+	cmd.AddCommand(
+		a.subscribersAddCommand(),
+		a.subscribersImportCommand(),
+		a.subscribersExportCommand(),
+		a.subscribersListCommand(),
+		a.subscribersUnsubscribeCommand(),
+		a.subscribersRemoveCommand(),
+	)
+	return cmd
+}
+
+// checkLists validates --list values.
+func checkLists(lists []string) error {
+	for _, l := range lists {
+		if err := subscribers.ValidListName(l); err != nil {
+			return usagef("--list: %s", newsletter.ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
+func checkStatus(flag, s string) error {
+	if s != "" && !newsletter.ValidStatus(s) {
+		return usagef("--%s %q: use one of %s", flag, s, strings.Join(newsletter.Statuses, ", "))
+	}
+	return nil
+}
+
+func (a *app) subscribersAddCommand() *cobra.Command {
+	var name, categories, status string
+	var lists []string
+	var resubscribe bool
+	cmd := &cobra.Command{
+		Use:   "add EMAIL",
+		Short: "Add a subscriber, or update a known one",
+		Long: `add stores one subscriber. A known address is updated: --name and
+--categories replace what is stored, --list adds memberships.
+
+--categories takes names separated by commas; a subscriber with no categories
+receives every category. Without --list the subscriber joins "newsletter".
+
+An unsubscribed, bounced or complained address is refused unless
+--resubscribe, which makes it active again: use it only when that person asks.`,
+		Example: `  newsletter subscribers add ana@example.org --name "Ana Silva" --categories "Parks, Events"
+  newsletter subscribers add ben@example.org --list members --list volunteers`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			email, err := subscribers.NormalizeEmail(args[0])
+			if err != nil {
+				return err
+			}
+			if err := checkLists(lists); err != nil {
+				return err
+			}
+			if err := checkStatus("status", status); err != nil {
+				return err
+			}
+			in := &newsletter.SubscriberInput{
+				Email:         email,
+				Name:          subscribers.CleanName(name),
+				HasName:       cmd.Flags().Changed("name"),
+				Categories:    newsletter.SplitCategories(categories, ",;|"),
+				HasCategories: cmd.Flags().Changed("categories"),
+				Status:        status,
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			r, err := db.AddSubscriber(cmd.Context(), in, lists, resubscribe)
+			if err != nil {
+				return err
+			}
+			a.infof("%s: %s", email, r)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "the subscriber's name")
+	f.StringVar(&categories, "categories", "", "comma-separated `categories` (none: every category)")
+	f.StringArrayVar(&lists, "list", nil, "a `list` to join (repeatable; default newsletter)")
+	f.StringVar(&status, "status", "", "status: active (default for new), unconfirmed, unsubscribed, bounced, complained")
+	f.BoolVar(&resubscribe, "resubscribe", false, "make an unsubscribed, bounced or complained address active (only at their request)")
+	return cmd
+}
+
+func (a *app) subscribersImportCommand() *cobra.Command {
+	var lists []string
+	var strict bool
+	cmd := &cobra.Command{
+		Use:   "import FILE.csv|-",
+		Short: "Import subscribers from CSV",
+		Long: `import reads subscribers from CSV with a header row. Columns are found by
+name, in any order: email (required), name, categories and lists (each
+separated by ';' or '|'), status. A UTF-8 BOM, CRLF and quoted fields are fine.
+
+A known address is updated: name and categories replace what is stored, lists
+are added to. An import never makes an unsubscribed, bounced or complained
+address active again.
+
+Invalid rows are reported as "line N: reason" on stderr and the valid rows are
+imported, in one transaction. With --strict any invalid row stores nothing
+and the exit code is 1.`,
+		Example: `  newsletter subscribers import examples/subscribers.csv
+  newsletter subscribers import members.csv --list members --strict`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLists(lists); err != nil {
+				return err
+			}
+			name := args[0]
+			var r io.Reader = a.stdin
+			if name != "-" {
+				f, err := os.Open(name)
+				if err != nil {
+					return newsletter.Errorf(newsletter.EINVALID, "%s: %v", name, unwrapPathError(err))
+				}
+				defer f.Close()
+				r = f
+			}
+			rd, err := subscribers.NewReader(r)
+			if err != nil {
+				return newsletter.Errorf(newsletter.EINVALID, "%s: %s", name, newsletter.ErrorMessage(err))
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			counts, err := db.ImportSubscribers(cmd.Context(), csvInputs(rd), newsletter.ImportOptions{
+				Lists:  lists,
+				Strict: strict,
+				OnReject: func(err error) {
+					fmt.Fprintf(a.stderr, "%s: %v\n", name, err)
+				},
+			})
+			if err != nil {
+				return err
+			}
+			a.infof("%d added, %d updated, %d unchanged, %d rejected", counts.Added, counts.Updated, counts.Unchanged, counts.Rejected)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&lists, "list", nil, "a `list` every row joins (repeatable)")
+	cmd.Flags().BoolVar(&strict, "strict", false, "store nothing if any row is invalid")
+	return cmd
+}
+
+// csvInputs adapts a CSV reader to the store's import sequence.
+func csvInputs(rd *subscribers.Reader) func(yield func(*newsletter.SubscriberInput, error) bool) {
+	return func(yield func(*newsletter.SubscriberInput, error) bool) {
+		for {
+			row, err := rd.Next()
+			if err == io.EOF {
+				return
+			}
+			var in *newsletter.SubscriberInput
+			if err == nil {
+				in = &newsletter.SubscriberInput{
+					Email: row.Email, Name: row.Name, HasName: rd.HasName && row.Name != "",
+					Categories: row.Categories, HasCategories: rd.HasCategories,
+					Lists: row.Lists, Status: row.Status,
+				}
+			}
+			if !yield(in, err) {
+				return
+			}
+		}
+	}
+}
+
+func (a *app) subscribersExportCommand() *cobra.Command {
+	var list, status string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write subscribers as CSV on stdout (re-importable)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkStatus("status", status); err != nil {
+				return err
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w, err := subscribers.NewWriter(a.stdout)
+			if err != nil {
+				return err
+			}
+			if err := db.EachSubscriber(cmd.Context(), newsletter.SubscriberFilter{List: list, Status: status}, w.Write); err != nil {
+				return err
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&list, "list", "", "only members of this `list`")
+	cmd.Flags().StringVar(&status, "status", "", "only subscribers with this `status`")
+	return cmd
+}
+
+type subscriberJSON struct {
+	Email           string   `json:"email"`
+	Name            string   `json:"name"`
+	Status          string   `json:"status"`
+	Categories      []string `json:"categories"`
+	Lists           []string `json:"lists"`
+	StatusChangedAt string   `json:"status_changed_at"`
+}
+
+func (a *app) subscribersListCommand() *cobra.Command {
+	var filter newsletter.SubscriberFilter
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List subscribers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkStatus("status", filter.Status); err != nil {
+				return err
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			t := &table{header: []string{"email", "name", "status", "categories", "lists"}}
+			js := []subscriberJSON{}
+			err = db.EachSubscriber(cmd.Context(), filter, func(s *newsletter.Subscriber) error {
+				js = append(js, subscriberJSON{s.Email, s.Name, s.Status, nonNil(s.Categories), nonNil(s.Lists), formatTime(s.StatusChangedAt)})
+				cats := strings.Join(s.Categories, ", ")
+				if cats == "" {
+					cats = "(all)"
+				}
+				t.rows = append(t.rows, []string{s.Email, s.Name, s.Status, cats, strings.Join(s.Lists, ", ")})
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			t.json = js
+			return a.print(t)
+		},
+	}
+	cmd.Flags().StringVar(&filter.List, "list", "", "only members of this `list`")
+	cmd.Flags().StringVar(&filter.Category, "category", "", "only subscribers who receive this `category`")
+	cmd.Flags().StringVar(&filter.Status, "status", "", "only subscribers with this `status`")
+	return cmd
+}
+
+func (a *app) subscribersUnsubscribeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "unsubscribe EMAIL",
+		Short: "Mark a subscriber unsubscribed: they receive nothing more",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			email, err := subscribers.NormalizeEmail(args[0])
+			if err != nil {
+				return err
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			changed, err := db.SetSubscriberStatus(cmd.Context(), email, newsletter.StatusUnsubscribed)
+			if err != nil {
+				return err
+			}
+			if changed {
+				a.infof("%s: unsubscribed", email)
+			} else {
+				a.infof("%s: already unsubscribed", email)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) subscribersRemoveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove EMAIL",
+		Short: "Delete a subscriber (the delivery log keeps its records)",
+		Long: `remove deletes a subscriber with their categories and memberships. The
+delivery log keeps its rows. To stop mail but remember the address (so an
+import cannot add it back as active), use "subscribers unsubscribe" instead.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			email, err := subscribers.NormalizeEmail(args[0])
+			if err != nil {
+				return err
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := db.RemoveSubscriber(cmd.Context(), email); err != nil {
+				return err
+			}
+			a.infof("%s: removed", email)
+			return nil
+		},
+	}
+}
+
+type listJSON struct {
+	Name    string `json:"name"`
+	Members int    `json:"members"`
+	Active  int    `json:"active"`
+}
+
+func (a *app) listsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "lists",
+		Short: "List the lists with their member counts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			lists, err := db.Lists(cmd.Context())
+			if err != nil {
+				return err
+			}
+			t := &table{header: []string{"name", "members", "active"}}
+			js := []listJSON{}
+			for _, l := range lists {
+				js = append(js, listJSON{l.Name, l.Members, l.Active})
+				t.rows = append(t.rows, []string{l.Name, fmt.Sprint(l.Members), fmt.Sprint(l.Active)})
+			}
+			t.json = js
+			return a.print(t)
+		},
+	}
+}

@@ -1,0 +1,460 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"iter"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/example/newsletter"
+)
+
+// importer holds the prepared statements and caches of one import
+// transaction.
+type importer struct {
+	tx                                  *sql.Tx
+	now                                 string
+	find, insert, update, setStatus     *sql.Stmt
+	delCats, addCat, addMember, members *sql.Stmt
+	cats                                *sql.Stmt
+	categoryIDs                         map[string]int64 // key → id
+	listIDs                             map[string]int64
+}
+
+func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error) {
+	im := &importer{tx: tx, now: now, categoryIDs: map[string]int64{}, listIDs: map[string]int64{}}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&im.find, `SELECT id, name, status FROM subscribers WHERE email = ?`},
+		{&im.insert, `INSERT INTO subscribers (email, name, status, status_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`},
+		{&im.update, `UPDATE subscribers SET name = ?, updated_at = ? WHERE id = ?`},
+		{&im.setStatus, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ?, hard_failures = 0 WHERE id = ?`},
+		{&im.delCats, `DELETE FROM subscriber_categories WHERE subscriber_id = ?`},
+		{&im.addCat, `INSERT OR IGNORE INTO subscriber_categories (subscriber_id, category_id, position) VALUES (?, ?, ?)`},
+		{&im.addMember, `INSERT OR IGNORE INTO list_members (list_id, subscriber_id, created_at) VALUES (?, ?, ?)`},
+		{&im.members, `SELECT list_id FROM list_members WHERE subscriber_id = ?`},
+		{&im.cats, `SELECT category_id FROM subscriber_categories WHERE subscriber_id = ? ORDER BY position`},
+	} {
+		st, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return nil, err
+		}
+		*p.dst = st
+	}
+	return im, nil
+}
+
+func (im *importer) close() {
+	for _, st := range []*sql.Stmt{im.find, im.insert, im.update, im.setStatus, im.delCats, im.addCat, im.addMember, im.members, im.cats} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (im *importer) categoryID(ctx context.Context, name string) (int64, error) {
+	key := newsletter.CategoryKey(name)
+	if id, ok := im.categoryIDs[key]; ok {
+		return id, nil
+	}
+	id, err := ensureCategory(ctx, im.tx, name)
+	if err == nil {
+		im.categoryIDs[key] = id
+	}
+	return id, err
+}
+
+func (im *importer) listID(ctx context.Context, name string) (int64, error) {
+	if id, ok := im.listIDs[name]; ok {
+		return id, nil
+	}
+	id, err := ensureList(ctx, im.tx, name, im.now)
+	if err == nil {
+		im.listIDs[name] = id
+	}
+	return id, err
+}
+
+// ensureList returns the id of the named list, creating it.
+func ensureList(ctx context.Context, tx *sql.Tx, name, now string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM lists WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		res, err := tx.ExecContext(ctx, `INSERT INTO lists (name, created_at) VALUES (?, ?)`, name, now)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}
+	return id, err
+}
+
+// upsert stores one input and says what it did.
+func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, extraLists []string, resubscribe bool) (newsletter.UpsertResult, error) {
+	lists := append(slices.Clone(in.Lists), extraLists...)
+	if len(lists) == 0 {
+		lists = []string{newsletter.DefaultList}
+	}
+	var id int64
+	var name, status string
+	err := im.find.QueryRowContext(ctx, in.Email).Scan(&id, &name, &status)
+	result := newsletter.Unchanged
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		st := in.Status
+		if st == "" {
+			st = newsletter.StatusActive
+		}
+		res, err := im.insert.ExecContext(ctx, in.Email, in.Name, st, im.now, im.now, im.now)
+		if err != nil {
+			return "", err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return "", err
+		}
+		if err := im.setCategories(ctx, id, in.Categories); err != nil {
+			return "", err
+		}
+		result = newsletter.Added
+	case err != nil:
+		return "", err
+	default:
+		if in.HasName && in.Name != name {
+			if _, err := im.update.ExecContext(ctx, in.Name, im.now, id); err != nil {
+				return "", err
+			}
+			result = newsletter.Updated
+		}
+		if next := nextStatus(status, in.Status, resubscribe); next != status {
+			if _, err := im.setStatus.ExecContext(ctx, next, im.now, im.now, id); err != nil {
+				return "", err
+			}
+			result = newsletter.Updated
+		}
+		if in.HasCategories {
+			changed, err := im.categoriesDiffer(ctx, id, in.Categories)
+			if err != nil {
+				return "", err
+			}
+			if changed {
+				if err := im.setCategories(ctx, id, in.Categories); err != nil {
+					return "", err
+				}
+				result = newsletter.Updated
+			}
+		}
+	}
+	added, err := im.join(ctx, id, lists)
+	if err != nil {
+		return "", err
+	}
+	if added && result == newsletter.Unchanged {
+		result = newsletter.Updated
+	}
+	return result, nil
+}
+
+// nextStatus applies the status rule: an unsubscribed, bounced or complained
+// address is never made active (or unconfirmed) again except on the
+// reader's own request (resubscribe); any other move is allowed.
+func nextStatus(current, wanted string, resubscribe bool) string {
+	if wanted == "" || wanted == current {
+		return current
+	}
+	if newsletter.Blocked(current) && !newsletter.Blocked(wanted) && !resubscribe {
+		return current
+	}
+	return wanted
+}
+
+func (im *importer) categoriesDiffer(ctx context.Context, id int64, names []string) (bool, error) {
+	rows, err := im.cats.QueryContext(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	var have []int64
+	for rows.Next() {
+		var c int64
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return false, err
+		}
+		have = append(have, c)
+	}
+	rows.Close()
+	if len(have) != len(names) {
+		return true, nil
+	}
+	for i, n := range names {
+		cid, err := im.categoryID(ctx, n)
+		if err != nil {
+			return false, err
+		}
+		if have[i] != cid {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (im *importer) setCategories(ctx context.Context, id int64, names []string) error {
+	if _, err := im.delCats.ExecContext(ctx, id); err != nil {
+		return err
+	}
+	for i, n := range names {
+		cid, err := im.categoryID(ctx, n)
+		if err != nil {
+			return err
+		}
+		if _, err := im.addCat.ExecContext(ctx, id, cid, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join adds the subscriber to lists and reports whether any membership is
+// new.
+func (im *importer) join(ctx context.Context, id int64, lists []string) (bool, error) {
+	added := false
+	for _, l := range lists {
+		lid, err := im.listID(ctx, l)
+		if err != nil {
+			return false, err
+		}
+		res, err := im.addMember.ExecContext(ctx, lid, id, im.now)
+		if err != nil {
+			return false, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			added = true
+		}
+	}
+	return added, nil
+}
+
+// ImportSubscribers stores every valid input of rows in one transaction.
+// rows yields an EINVALID error for each invalid row; it is passed to
+// opts.OnReject and counted (any other error ends the import). With opts.Strict any invalid row rolls the
+// whole import back.
+func (db *DB) ImportSubscribers(ctx context.Context, rows iter.Seq2[*newsletter.SubscriberInput, error], opts newsletter.ImportOptions) (newsletter.ImportCounts, error) {
+	var counts newsletter.ImportCounts
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return counts, err
+	}
+	defer tx.Rollback()
+	im, err := newImporter(ctx, tx, db.nowText())
+	if err != nil {
+		return counts, err
+	}
+	defer im.close()
+	for in, rerr := range rows {
+		if rerr != nil {
+			if newsletter.ErrorCode(rerr) != newsletter.EINVALID {
+				return counts, rerr // a read failure, not a bad row
+			}
+			counts.Rejected++
+			if opts.OnReject != nil {
+				opts.OnReject(rerr)
+			}
+			continue
+		}
+		if counts.Rejected > 0 && opts.Strict {
+			continue // nothing will be stored; keep reading to report every bad row
+		}
+		r, err := im.upsert(ctx, in, opts.Lists, opts.Resubscribe)
+		if err != nil {
+			return counts, err
+		}
+		switch r {
+		case newsletter.Added:
+			counts.Added++
+		case newsletter.Updated:
+			counts.Updated++
+		default:
+			counts.Unchanged++
+		}
+		if err := ctx.Err(); err != nil {
+			return counts, err
+		}
+	}
+	if opts.Strict && counts.Rejected > 0 {
+		return newsletter.ImportCounts{Rejected: counts.Rejected}, newsletter.Errorf(newsletter.EINVALID, "%d invalid row(s); --strict: nothing was stored", counts.Rejected)
+	}
+	return counts, tx.Commit()
+}
+
+// AddSubscriber stores one subscriber. An unsubscribed, bounced or
+// complained address is refused unless resubscribe, which makes it active.
+func (db *DB) AddSubscriber(ctx context.Context, in *newsletter.SubscriberInput, lists []string, resubscribe bool) (newsletter.UpsertResult, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	var status string
+	err = tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE email = ?`, in.Email).Scan(&status)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	if newsletter.Blocked(status) && !resubscribe {
+		return "", newsletter.Errorf(newsletter.ECONFLICT, "%s is %s; add --resubscribe only at that person's own request", in.Email, status)
+	}
+	if resubscribe && in.Status == "" {
+		in.Status = newsletter.StatusActive
+	}
+	im, err := newImporter(ctx, tx, db.nowText())
+	if err != nil {
+		return "", err
+	}
+	defer im.close()
+	r, err := im.upsert(ctx, in, lists, resubscribe)
+	if err != nil {
+		return "", err
+	}
+	return r, tx.Commit()
+}
+
+// SetSubscriberStatus changes the status of the subscriber with email. It
+// returns ENOTFOUND for an unknown address.
+func (db *DB) SetSubscriberStatus(ctx context.Context, email, status string) (changed bool, err error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var current string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE email = ?`, email).Scan(&current); errors.Is(err, sql.ErrNoRows) {
+		return false, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
+	} else if err != nil {
+		return false, err
+	}
+	if current == status {
+		return false, nil
+	}
+	now := db.nowText()
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ? WHERE email = ?`, status, now, now, email); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// RemoveSubscriber deletes a subscriber, their categories and memberships.
+// The delivery log keeps its rows, with the address.
+func (db *DB) RemoveSubscriber(ctx context.Context, email string) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE email = ?`, email)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
+	}
+	return tx.Commit()
+}
+
+// EachSubscriber calls fn for each subscriber matching filter, ordered by
+// address, without holding them all in memory.
+func (db *DB) EachSubscriber(ctx context.Context, filter newsletter.SubscriberFilter, fn func(*newsletter.Subscriber) error) error {
+	where, args := []string{"1 = 1"}, []any{}
+	if filter.List != "" {
+		where = append(where, `s.id IN (SELECT m.subscriber_id FROM list_members m JOIN lists l ON l.id = m.list_id WHERE l.name = ?)`)
+		args = append(args, filter.List)
+	}
+	if filter.Category != "" {
+		where = append(where, `(NOT EXISTS (SELECT 1 FROM subscriber_categories sc WHERE sc.subscriber_id = s.id)
+			OR s.id IN (SELECT sc.subscriber_id FROM subscriber_categories sc JOIN categories c ON c.id = sc.category_id WHERE c.key = ?))`)
+		args = append(args, newsletter.CategoryKey(filter.Category))
+	}
+	if filter.Status != "" {
+		where = append(where, "s.status = ?")
+		args = append(args, filter.Status)
+	}
+	if filter.Email != "" {
+		where = append(where, "s.email = ?")
+		args = append(args, filter.Email)
+	}
+	// Categories and lists come as ordered, \x1f-joined columns so one
+	// pass over the rows is enough.
+	rows, err := db.db.QueryContext(ctx, `SELECT s.id, s.email, s.name, s.status, s.status_changed_at, s.created_at,
+		coalesce((SELECT group_concat(name, char(31)) FROM (SELECT c.name FROM subscriber_categories sc
+			JOIN categories c ON c.id = sc.category_id WHERE sc.subscriber_id = s.id ORDER BY sc.position)), ''),
+		coalesce((SELECT group_concat(name, char(31)) FROM (SELECT l.name FROM list_members m
+			JOIN lists l ON l.id = m.list_id WHERE m.subscriber_id = s.id ORDER BY l.name)), '')
+		FROM subscribers s WHERE `+strings.Join(where, " AND ")+` ORDER BY s.email`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s newsletter.Subscriber
+		var changed, created, cats, lists string
+		if err := rows.Scan(&s.ID, &s.Email, &s.Name, &s.Status, &changed, &created, &cats, &lists); err != nil {
+			return err
+		}
+		s.StatusChangedAt, s.CreatedAt = parseTime(changed), parseTime(created)
+		if cats != "" {
+			s.Categories = strings.Split(cats, "\x1f")
+		}
+		if lists != "" {
+			s.Lists = strings.Split(lists, "\x1f")
+		}
+		if err := fn(&s); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Subscribers returns the subscribers matching filter.
+func (db *DB) Subscribers(ctx context.Context, filter newsletter.SubscriberFilter) ([]*newsletter.Subscriber, error) {
+	var out []*newsletter.Subscriber
+	err := db.EachSubscriber(ctx, filter, func(s *newsletter.Subscriber) error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// SubscriberByEmail returns one subscriber.
+func (db *DB) SubscriberByEmail(ctx context.Context, email string) (*newsletter.Subscriber, error) {
+	out, err := db.Subscribers(ctx, newsletter.SubscriberFilter{Email: email})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
+	}
+	return out[0], nil
+}
+
+// Lists returns every list with its member counts, by name.
+func (db *DB) Lists(ctx context.Context) ([]newsletter.List, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT l.name, count(s.id), count(CASE WHEN s.status = 'active' THEN 1 END)
+		FROM lists l LEFT JOIN list_members m ON m.list_id = l.id LEFT JOIN subscribers s ON s.id = m.subscriber_id
+		GROUP BY l.id ORDER BY l.name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []newsletter.List{}
+	for rows.Next() {
+		var l newsletter.List
+		if err := rows.Scan(&l.Name, &l.Members, &l.Active); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, rows.Err()
+}

@@ -1,0 +1,202 @@
+package subscribers
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/example/newsletter"
+)
+
+// Columns are the CSV columns, in the order export writes them.
+var Columns = []string{"email", "name", "categories", "lists", "status"}
+
+// listSeparators split the categories and lists cells.
+const listSeparators = ";|"
+
+// Row is one valid CSV record.
+type Row struct {
+	Line       int // physical line where the record starts
+	Email      string
+	Name       string
+	Categories []string // empty: every category
+	Lists      []string
+	Status     string // "" when the column is absent or the cell empty
+}
+
+// RowError is an invalid CSV record.
+type RowError struct {
+	Line   int
+	Reason string
+}
+
+func (e *RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
+
+// Unwrap makes a RowError an EINVALID application error.
+func (e *RowError) Unwrap() error { return newsletter.Errorf(newsletter.EINVALID, "%s", e.Error()) }
+
+// Reader reads subscribers CSV one record at a time.
+type Reader struct {
+	r *csv.Reader
+	// column positions, -1 when absent
+	email, name, categories, lists, status int
+	// HasName, HasCategories and HasStatus report whether the header has
+	// those columns; a missing column leaves stored values alone.
+	HasName, HasCategories, HasStatus bool
+}
+
+// NewReader reads the header row and returns a reader of the records that
+// follow. A UTF-8 BOM and CRLF line ends are accepted; columns are matched by
+// name, in any order, without regard to case.
+func NewReader(r io.Reader) (*Reader, error) {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, invalid("line 1: the file is empty; it needs a header row naming the columns (email required)")
+	} else if err != nil {
+		return nil, invalid("line 1: cannot read the header: %v", csvReason(err))
+	}
+	rd := &Reader{r: cr, email: -1, name: -1, categories: -1, lists: -1, status: -1}
+	for i, h := range header {
+		var dst *int
+		switch strings.ToLower(strings.TrimSpace(h)) {
+		case "email", "e-mail", "address":
+			dst = &rd.email
+		case "name":
+			dst = &rd.name
+		case "categories":
+			dst = &rd.categories
+		case "lists":
+			dst = &rd.lists
+		case "status":
+			dst = &rd.status
+		default:
+			continue // other columns are ignored
+		}
+		if *dst >= 0 {
+			return nil, invalid("line 1: column %q appears twice", strings.TrimSpace(h))
+		}
+		*dst = i
+	}
+	if rd.email < 0 {
+		return nil, invalid("line 1: the header has no email column (columns: email, name, categories, lists, status)")
+	}
+	rd.HasName, rd.HasCategories, rd.HasStatus = rd.name >= 0, rd.categories >= 0, rd.status >= 0
+	return rd, nil
+}
+
+// Next returns the next record: a *Row, or a *RowError for an invalid one
+// (reading may go on), or io.EOF at the end.
+func (rd *Reader) Next() (*Row, error) {
+	rec, err := rd.r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, io.EOF
+	}
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, &RowError{Line: pe.StartLine, Reason: csvReason(err)}
+		}
+		return nil, err
+	}
+	line, _ := rd.r.FieldPos(0)
+	cell := func(i int) string {
+		if i < 0 || i >= len(rec) {
+			return ""
+		}
+		return rec[i]
+	}
+	email, err := NormalizeEmail(cell(rd.email))
+	if err != nil {
+		return nil, &RowError{Line: line, Reason: newsletter.ErrorMessage(err)}
+	}
+	row := &Row{
+		Line:       line,
+		Email:      email,
+		Name:       CleanName(cell(rd.name)),
+		Categories: newsletter.SplitCategories(cell(rd.categories), listSeparators),
+		Lists:      SplitLists(cell(rd.lists)),
+		Status:     strings.ToLower(strings.TrimSpace(cell(rd.status))),
+	}
+	if row.Status != "" && !newsletter.ValidStatus(row.Status) {
+		return nil, &RowError{Line: line, Reason: fmt.Sprintf("status %q is not one of %s", clipQuote(row.Status), strings.Join(newsletter.Statuses, ", "))}
+	}
+	for _, l := range row.Lists {
+		if err := ValidListName(l); err != nil {
+			return nil, &RowError{Line: line, Reason: newsletter.ErrorMessage(err)}
+		}
+	}
+	return row, nil
+}
+
+func csvReason(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// SplitLists splits a lists cell on ';' or '|', trimming and dropping empty
+// and repeated names.
+func SplitLists(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(listSeparators, r) }) {
+		l = strings.TrimSpace(l)
+		if l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// ValidListName checks a list name: 1 to 64 characters of letters, digits,
+// '-', '_' and '.', so it fits a List-Id header.
+func ValidListName(name string) error {
+	if name == "" || len(name) > 64 {
+		return invalid("list name %q must be 1 to 64 characters", clipQuote(name))
+	}
+	for _, c := range []byte(name) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return invalid("list name %q may hold only letters, digits, '-', '_' and '.'", clipQuote(name))
+		}
+	}
+	return nil
+}
+
+// Writer writes subscribers in the CSV format Reader reads.
+type Writer struct {
+	w *csv.Writer
+}
+
+// NewWriter writes the header row and returns a writer of records.
+func NewWriter(w io.Writer) (*Writer, error) {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(Columns); err != nil {
+		return nil, err
+	}
+	return &Writer{w: cw}, nil
+}
+
+// Write writes one subscriber.
+func (w *Writer) Write(s *newsletter.Subscriber) error {
+	return w.w.Write([]string{s.Email, s.Name, strings.Join(s.Categories, ";"), strings.Join(s.Lists, ";"), s.Status})
+}
+
+// Flush flushes buffered records and reports any write error.
+func (w *Writer) Flush() error {
+	w.w.Flush()
+	return w.w.Error()
+}
