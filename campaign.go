@@ -1,6 +1,9 @@
 package newsletter
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Campaign kinds.
 const (
@@ -61,4 +64,52 @@ type DeliveryFilter struct {
 	CampaignID int64
 	Status     string
 	Email      string
+}
+
+// CampaignSpec describes a campaign to create.
+type CampaignSpec struct {
+	Kind       string
+	List       string
+	Key        string    // unique: the same key never makes a second campaign
+	Since      time.Time // digest: articles published on or after
+	Categories []string  // digest: only articles in these categories
+	ArticleIDs []int64   // article: the one article
+	Subject    string
+	// Schedule and Period, when set, record the schedule run in the same
+	// transaction that creates the campaign.
+	Schedule, Period string
+}
+
+// Recipient is a queued delivery with what rendering needs.
+type Recipient struct {
+	DeliveryID   int64
+	SubscriberID int64 // 0 once the subscriber was removed
+	Email        string
+	Name         string
+	Status       string   // the subscriber's status now
+	Categories   []string // display names; empty: every category
+	Attempts     int
+}
+
+// DeliveryUpdate is one write to the delivery log.
+type DeliveryUpdate struct {
+	DeliveryID   int64
+	SubscriberID int64
+	Status       string
+	Attempts     int
+	Code         int
+	Error        string
+	MessageID    string
+	// Permanent counts a permanent failure against the subscriber; Bounce
+	// marks the address bounced at once (5.1.x: no such user).
+	Permanent, Bounce bool
+}
+
+// DeliveryLog is what the sender needs of the store.
+type DeliveryLog interface {
+	// PendingRecipients returns up to limit pending deliveries of a
+	// campaign with ids above afterID, in id order.
+	PendingRecipients(ctx context.Context, campaignID, afterID int64, limit int) ([]*Recipient, error)
+	// WriteDeliveries applies updates in one transaction.
+	WriteDeliveries(ctx context.Context, updates []DeliveryUpdate) error
 }

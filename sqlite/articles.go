@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -127,10 +128,19 @@ func (db *DB) Articles(ctx context.Context, filter newsletter.ArticleFilter) ([]
 		` ORDER BY a.published DESC, a.slug`, args...)
 }
 
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // queryArticles runs a query selecting articleColumns and fills in each
 // article's categories.
 func (db *DB) queryArticles(ctx context.Context, query string, args ...any) ([]*newsletter.Article, error) {
-	rows, err := db.db.QueryContext(ctx, query, args...)
+	return queryArticles(ctx, db.db, query, args...)
+}
+
+func queryArticles(ctx context.Context, q querier, query string, args ...any) ([]*newsletter.Article, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -151,8 +161,13 @@ func (db *DB) queryArticles(ctx context.Context, query string, args ...any) ([]*
 	if len(out) == 0 {
 		return out, nil
 	}
-	crows, err := db.db.QueryContext(ctx, `SELECT ac.article_id, c.name FROM article_categories ac
-		JOIN categories c ON c.id = ac.category_id ORDER BY ac.article_id, ac.position`)
+	ids := make([]any, 0, len(out))
+	for _, a := range out {
+		ids = append(ids, a.ID)
+	}
+	crows, err := q.QueryContext(ctx, `SELECT ac.article_id, c.name FROM article_categories ac
+		JOIN categories c ON c.id = ac.category_id WHERE ac.article_id IN (SELECT value FROM json_each(?))
+		ORDER BY ac.article_id, ac.position`, jsonInts(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -202,4 +217,19 @@ func (db *DB) Categories(ctx context.Context) ([]newsletter.Category, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// jsonInts encodes ids as a JSON array, for json_each: one parameter for a
+// list of any length.
+func jsonInts(ids []any) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprint(&b, id)
+	}
+	b.WriteByte(']')
+	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,10 +28,12 @@ type app struct {
 	cfg *Config
 	db  *sqlite.DB
 	log *slog.Logger
+	// now is the clock; `schedule --now` sets it for the whole run.
+	now func() time.Time
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
-	return &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
 }
 
 func (a *app) close() {
@@ -80,6 +83,12 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed.`,
 		a.categoriesCommand(),
 		a.subscribersCommand(),
 		a.listsCommand(),
+		a.previewCommand(),
+		a.digestCommand(),
+		a.sendCommand(),
+		a.campaignsCommand(),
+		a.deliveriesCommand(),
+		a.templatesCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
@@ -154,6 +163,7 @@ func (a *app) store(ctx context.Context) (*sqlite.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.Now = func() time.Time { return a.now() }
 	a.db = db
 	return db, nil
 }

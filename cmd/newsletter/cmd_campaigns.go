@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/subscribers"
+)
+
+type campaignJSON struct {
+	ID         int64  `json:"id"`
+	Kind       string `json:"kind"`
+	List       string `json:"list"`
+	Status     string `json:"status"`
+	Subject    string `json:"subject"`
+	Articles   int    `json:"articles"`
+	Recipients int    `json:"recipients"`
+	Pending    int    `json:"pending"`
+	Sending    int    `json:"sending"`
+	Sent       int    `json:"sent"`
+	Failed     int    `json:"failed"`
+	Unknown    int    `json:"unknown"`
+	CreatedAt  string `json:"created_at"`
+	FinishedAt string `json:"finished_at"`
+}
+
+func (a *app) campaignsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "campaigns",
+		Short: "List campaigns with their delivery counts, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			cs, err := db.Campaigns(cmd.Context())
+			if err != nil {
+				return err
+			}
+			t := &table{header: []string{"id", "kind", "list", "status", "articles", "recipients", "sent", "failed", "unknown", "pending", "created_at"}}
+			js := []campaignJSON{}
+			for _, c := range cs {
+				js = append(js, campaignJSON{c.ID, c.Kind, c.List, c.Status, c.Subject, c.Articles, c.Recipients, c.Pending, c.Sending,
+					c.Sent, c.Failed, c.Unknown, formatTime(c.CreatedAt), formatTime(c.FinishedAt)})
+				t.rows = append(t.rows, []string{fmt.Sprint(c.ID), c.Kind, c.List, c.Status, strconv.Itoa(c.Articles), strconv.Itoa(c.Recipients),
+					strconv.Itoa(c.Sent), strconv.Itoa(c.Failed), strconv.Itoa(c.Unknown), strconv.Itoa(c.Pending + c.Sending), formatTime(c.CreatedAt)})
+			}
+			t.json = js
+			return a.print(t)
+		},
+	}
+}
+
+type deliveryJSON struct {
+	Campaign  int64  `json:"campaign"`
+	Email     string `json:"email"`
+	Status    string `json:"status"`
+	Attempts  int    `json:"attempts"`
+	Code      int    `json:"code"`
+	Error     string `json:"error"`
+	MessageID string `json:"message_id"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+var deliveryStatuses = []string{newsletter.DeliveryPending, newsletter.DeliverySending, newsletter.DeliverySent, newsletter.DeliveryFailed, newsletter.DeliveryUnknown}
+
+func (a *app) deliveriesCommand() *cobra.Command {
+	var filter newsletter.DeliveryFilter
+	cmd := &cobra.Command{
+		Use:   "deliveries",
+		Short: "List the delivery log",
+		Long: `deliveries lists the delivery log: one row per message of a campaign, with
+its status (pending, sending, sent, failed, unknown), attempts, the last SMTP
+reply code and error, and the Message-ID.
+
+unknown means a run stopped while the message was being sent: it may or may
+not have arrived, so it is not resent unless digest --resend-unknown.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if filter.Status != "" && !contains(deliveryStatuses, filter.Status) {
+				return usagef("--status %q: use pending, sending, sent, failed or unknown", filter.Status)
+			}
+			if filter.Email != "" {
+				e, err := subscribers.NormalizeEmail(filter.Email)
+				if err != nil {
+					return usagef("--email: %s", newsletter.ErrorMessage(err))
+				}
+				filter.Email = e
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			t := &table{header: []string{"campaign", "email", "status", "attempts", "code", "error", "message_id", "updated_at"}}
+			js := []deliveryJSON{}
+			err = db.EachDelivery(cmd.Context(), filter, func(d *newsletter.Delivery) error {
+				js = append(js, deliveryJSON{d.CampaignID, d.Email, d.Status, d.Attempts, d.Code, d.Error, d.MessageID, formatTime(d.UpdatedAt)})
+				t.rows = append(t.rows, []string{fmt.Sprint(d.CampaignID), d.Email, d.Status, strconv.Itoa(d.Attempts), strconv.Itoa(d.Code), d.Error, d.MessageID, formatTime(d.UpdatedAt)})
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			t.json = js
+			return a.print(t)
+		},
+	}
+	cmd.Flags().Int64Var(&filter.CampaignID, "campaign", 0, "only this campaign `ID`")
+	cmd.Flags().StringVar(&filter.Status, "status", "", "only deliveries with this `status`")
+	cmd.Flags().StringVar(&filter.Email, "email", "", "only deliveries to this address")
+	return cmd
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

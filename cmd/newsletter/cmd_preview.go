@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/mailer"
+	"github.com/example/newsletter/subscribers"
+)
+
+func (a *app) previewCommand() *cobra.Command {
+	var f mailFlags
+	var to, list, since, out string
+	cmd := &cobra.Command{
+		Use:   "preview",
+		Short: "Show the digest a reader would get now",
+		Long: `preview renders exactly the message digest would send a reader now: the
+same articles (new since --since, default 7 days ago, not in an earlier digest
+of the list, in the reader's categories) and the same headers.
+
+Without --out it prints the text part. With --out DIR it writes
+DIR/<address>.eml (open it in a mail client), .html and .txt. Without --to the
+reader is a sample who takes every category.`,
+		Example: `  newsletter preview --to ana.silva@example.org
+  newsletter preview --since 2026-11-01 --out preview/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			sinceT, err := parseDateFlag("since", since)
+			if err != nil {
+				return err
+			}
+			if sinceT.IsZero() {
+				sinceT = a.now().Add(-defaultLookback).UTC().Truncate(24 * time.Hour)
+			}
+			ms, err := a.mailSetup(cmd, &f)
+			if err != nil {
+				return err
+			}
+			r := &newsletter.Recipient{Email: "reader@" + ms.builder.Domain(), Status: newsletter.StatusActive}
+			if to != "" {
+				email, err := subscribers.NormalizeEmail(to)
+				if err != nil {
+					return usagef("--to: %s", newsletter.ErrorMessage(err))
+				}
+				s, err := ms.db.SubscriberByEmail(ctx, email)
+				if err != nil {
+					return err
+				}
+				r = &newsletter.Recipient{SubscriberID: s.ID, Email: s.Email, Name: s.Name, Status: s.Status, Categories: s.Categories}
+			}
+			cands, err := ms.db.DigestCandidates(ctx, list, sinceT, nil)
+			if err != nil {
+				return err
+			}
+			arts := matchArticles(cands, r.Categories)
+			if len(arts) == 0 {
+				a.infof("nothing new for %s in list %s since %s", r.Email, list, sinceT.Format(newsletter.DateLayout))
+				return nil
+			}
+			built, err := ms.build(messageSpec{kind: newsletter.KindDigest, list: list, campaign: "preview", articles: cands}, r)
+			if err != nil {
+				return err
+			}
+			return a.writePreview(built, r.Email, out)
+		},
+	}
+	f.add(cmd, false)
+	cmd.Flags().StringVar(&to, "to", "", "the subscriber's `EMAIL` (default: a sample reader of every category)")
+	cmd.Flags().StringVar(&list, "list", newsletter.DefaultList, "the `list`")
+	cmd.Flags().StringVar(&since, "since", "", "articles published on or after `DATE` (YYYY-MM-DD; default 7 days ago)")
+	cmd.Flags().StringVar(&out, "out", "", "write <address>.eml, .html and .txt into `DIR`")
+	return cmd
+}
+
+func (a *app) writePreview(b *mailer.Built, email, out string) error {
+	raw, err := b.Bytes()
+	if err != nil {
+		return err
+	}
+	text, html, err := mailer.Parts(raw)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err := fmt.Fprint(a.stdout, text)
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return newsletter.Errorf(newsletter.EINVALID, "--out %s: %v", out, unwrapPathError(err))
+	}
+	base := filepath.Join(out, email)
+	for ext, data := range map[string][]byte{".eml": raw, ".html": []byte(html), ".txt": []byte(text)} {
+		if err := writeFileAtomic(base+ext, data, 0o644); err != nil {
+			return newsletter.Errorf(newsletter.EINVALID, "write %s: %v", base+ext, unwrapPathError(err))
+		}
+	}
+	a.infof("wrote %s.eml, .html and .txt", base)
+	return nil
+}

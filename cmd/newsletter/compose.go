@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/mailer"
+	"github.com/example/newsletter/sqlite"
+	"github.com/example/newsletter/subscribers"
+	"github.com/example/newsletter/templates"
+)
+
+// mailFlags are the flags of the commands that render or send mail.
+type mailFlags struct {
+	templatesDir string
+	transport    string
+	concurrency  int
+	rate         float64
+	retries      int
+}
+
+func (f *mailFlags) add(cmd *cobra.Command, sending bool) {
+	cmd.Flags().StringVar(&f.templatesDir, "templates", "", "a `directory` whose files override the built-in templates")
+	if !sending {
+		return
+	}
+	cmd.Flags().StringVar(&f.transport, "transport", "", "where mail goes: smtp://HOST:PORT, smtps://..., file://DIR (env NEWSLETTER_TRANSPORT)")
+	cmd.Flags().IntVar(&f.concurrency, "concurrency", 0, "SMTP connections at once (default 4)")
+	cmd.Flags().Float64Var(&f.rate, "rate", -1, "messages per second over all connections; 0 is unlimited")
+	cmd.Flags().IntVar(&f.retries, "retries", -1, "attempts after a temporary failure (default 5)")
+}
+
+// mailer is what rendering and sending need, made once per command.
+type mailSetup struct {
+	cfg      *Config
+	db       *sqlite.DB
+	renderer *templates.Renderer
+	builder  *mailer.Builder
+	signer   *subscribers.Signer
+}
+
+func (a *app) mailSetup(cmd *cobra.Command, f *mailFlags) (*mailSetup, error) {
+	cfg, err := a.config(cmd)
+	if err != nil {
+		return nil, err
+	}
+	db, err := a.store(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.Templates.Dir
+	if f.templatesDir != "" {
+		dir = f.templatesDir
+	}
+	r, err := templates.New(templates.Site{Name: cfg.Site.Name, URL: cfg.Site.URL, Address: cfg.Site.Address}, templates.WithDir(dir))
+	if err != nil {
+		return nil, err
+	}
+	b, err := mailer.NewBuilder(cfg.Site.From, cfg.Site.Name,
+		mailer.WithReplyTo(cfg.Site.ReplyTo),
+		mailer.WithDKIM(cfg.DKIM.Domain, cfg.DKIM.Selector, cfg.DKIM.PrivateKeyFile),
+		mailer.WithClock(a.now))
+	if err != nil {
+		return nil, err
+	}
+	secret := cfg.Unsubscribe.Secret
+	if secret == "" {
+		if secret, err = db.Secret(cmd.Context()); err != nil {
+			return nil, err
+		}
+	}
+	signer, err := subscribers.NewSigner(secret)
+	if err != nil {
+		return nil, err
+	}
+	return &mailSetup{cfg: cfg, db: db, renderer: r, builder: b, signer: signer}, nil
+}
+
+// transport opens the configured transport; flags override env and config.
+func (ms *mailSetup) transport(f *mailFlags) (mailer.Transport, error) {
+	raw := ms.cfg.Transport.URL
+	if f.transport != "" {
+		raw = f.transport
+	}
+	return mailer.ParseTransport(raw, os.Getenv("NEWSLETTER_SMTP_PASSWORD"))
+}
+
+// links returns a reader's signed unsubscribe and preferences URLs.
+func (ms *mailSetup) links(subscriberID int64, list string) templates.Links {
+	base := strings.TrimRight(ms.cfg.Site.PublicURL, "/")
+	tok := func(purpose string) string {
+		return url.PathEscape(ms.signer.Sign(subscribers.Token{Purpose: purpose, Subscriber: subscriberID, List: list}))
+	}
+	return templates.Links{
+		Unsubscribe: base + "/unsubscribe/" + tok(subscribers.PurposeUnsubscribe),
+		Preferences: base + "/preferences/" + tok(subscribers.PurposePreferences),
+	}
+}
+
+// matchArticles returns the articles a reader of categories receives: all
+// of them for a reader with no categories, else those sharing a category.
+func matchArticles(arts []*newsletter.Article, categories []string) []*newsletter.Article {
+	if len(categories) == 0 {
+		return arts
+	}
+	want := map[string]bool{}
+	for _, c := range categories {
+		want[newsletter.CategoryKey(c)] = true
+	}
+	var out []*newsletter.Article
+	for _, a := range arts {
+		for _, c := range a.Categories {
+			if want[newsletter.CategoryKey(c)] {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// recipientMessage renders and builds the message of one reader.
+type messageSpec struct {
+	kind, list, campaign string
+	articles             []*newsletter.Article // the campaign's; matched per reader
+	subjectPrefix        string
+}
+
+func (ms *mailSetup) build(spec messageSpec, r *newsletter.Recipient) (*mailer.Built, error) {
+	arts := matchArticles(spec.articles, r.Categories)
+	if len(arts) == 0 {
+		return nil, newsletter.Errorf(newsletter.EINVALID, "no article of this campaign is in %s's categories", r.Email)
+	}
+	content, err := ms.renderer.Content(spec.kind, arts)
+	if err != nil {
+		return nil, err
+	}
+	links := ms.links(r.SubscriberID, spec.list)
+	msg, err := ms.renderer.Render(content, templates.Reader{Name: r.Name, Email: r.Email, Categories: r.Categories}, links)
+	if err != nil {
+		return nil, err
+	}
+	return ms.builder.Build(&mailer.Message{
+		Campaign:          spec.campaign,
+		ToName:            r.Name,
+		ToEmail:           r.Email,
+		Subject:           spec.subjectPrefix + msg.Subject,
+		Text:              msg.Text,
+		HTML:              msg.HTML,
+		List:              spec.list,
+		UnsubscribeURL:    links.Unsubscribe,
+		UnsubscribeMailto: ms.cfg.Unsubscribe.Mailto,
+	})
+}
+
+// composer adapts build to the sender.
+func (ms *mailSetup) composer(spec messageSpec) mailer.Composer {
+	return func(ctx context.Context, r *newsletter.Recipient) (*mailer.Built, error) {
+		return ms.build(spec, r)
+	}
+}

@@ -1,0 +1,425 @@
+package mailer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/example/newsletter"
+)
+
+// ErrUnreachable is returned when no connection to the server could be made
+// after the retries: the run stops and the campaign stays resumable.
+var ErrUnreachable = errors.New("the mail server could not be reached")
+
+// Composer builds the message of one recipient.
+type Composer func(ctx context.Context, r *newsletter.Recipient) (*Built, error)
+
+// Sender sends the pending deliveries of a campaign and writes every result
+// to the delivery log.
+//
+// The log is the truth: a delivery is marked sending, with its Message-ID,
+// in a committed transaction before its message leaves, and sent only after
+// the server's 250. Marks and results of all workers are written together
+// (group commit), so a worker's previous result is always committed before
+// its next message goes out: after a crash at most Concurrency deliveries
+// are left in sending, and they are reported as unknown, never resent.
+type Sender struct {
+	Log       newsletter.DeliveryLog
+	Transport Transport
+	Compose   Composer
+
+	Concurrency int           // workers, each with one connection; default 4
+	Rate        float64       // messages per second over all workers; 0 unlimited
+	Retries     int           // attempts after a temporary failure; default 5
+	Backoff     time.Duration // first retry delay, doubled each time; default 1s
+	MaxBackoff  time.Duration // default 1 minute
+	Flush       time.Duration // longest a result waits to be written; default 250ms
+	// OnResult, when set, is called after each delivery reaches a status.
+	OnResult func(status string)
+	Logger   *slog.Logger
+}
+
+// Stats sums up a run.
+type Stats struct {
+	Sent, Failed, Skipped int
+	// Requeued are deliveries left pending (interrupted or server down).
+	Requeued    int
+	Interrupted bool
+	Elapsed     time.Duration
+}
+
+// logItem is one write to the log; a mark carries done to be told when it
+// is committed.
+type logItem struct {
+	u    newsletter.DeliveryUpdate
+	done chan error
+}
+
+func (s *Sender) defaults() {
+	if s.Concurrency <= 0 {
+		s.Concurrency = 4
+	}
+	if s.Retries < 0 {
+		s.Retries = 0
+	}
+	if s.Backoff <= 0 {
+		s.Backoff = time.Second
+	}
+	if s.MaxBackoff <= 0 {
+		s.MaxBackoff = time.Minute
+	}
+	if s.Flush <= 0 {
+		s.Flush = 250 * time.Millisecond
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Run sends every pending delivery of the campaign. Cancelling ctx stops
+// taking new messages; those in flight are finished and logged. It returns
+// ErrUnreachable when every worker failed to connect, and any error writing
+// the log.
+func (s *Sender) Run(ctx context.Context, campaignID int64) (Stats, error) {
+	s.defaults()
+	start := time.Now()
+	run := &run{s: s, items: make(chan logItem, 4*s.Concurrency), work: make(chan *newsletter.Recipient)}
+	if s.Rate > 0 {
+		run.limiter = rate.NewLimiter(rate.Limit(s.Rate), 1)
+	}
+	// abort stops the dispatcher and workers on a fatal error (the log
+	// cannot be written, or the server is down), unlike ctx which asks
+	// them to finish what is in flight.
+	abortCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	run.abort = func(err error) {
+		run.mu.Lock()
+		if run.fatal == nil {
+			run.fatal = err
+		}
+		run.mu.Unlock()
+		cancel(err)
+	}
+
+	writerDone := make(chan error, 1)
+	go func() { writerDone <- run.writeLog(context.WithoutCancel(ctx)) }()
+
+	var workers sync.WaitGroup
+	for i := 0; i < s.Concurrency; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			run.worker(abortCtx)
+		}()
+	}
+	dispatchErr := run.dispatch(abortCtx, campaignID)
+	workers.Wait()
+	close(run.items)
+	logErr := <-writerDone
+
+	st := run.stats
+	st.Elapsed = time.Since(start)
+	st.Interrupted = ctx.Err() != nil
+	switch {
+	case logErr != nil:
+		return st, fmt.Errorf("writing the delivery log: %w", logErr)
+	case run.fatal != nil:
+		return st, run.fatal
+	case dispatchErr != nil && ctx.Err() == nil:
+		return st, dispatchErr
+	}
+	return st, nil
+}
+
+type run struct {
+	s       *Sender
+	items   chan logItem
+	work    chan *newsletter.Recipient
+	limiter *rate.Limiter
+	abort   func(error)
+
+	mu          sync.Mutex
+	stats       Stats
+	fatal       error // why the run was aborted
+	unreachable atomic.Int32
+}
+
+func (r *run) count(status string) {
+	r.mu.Lock()
+	switch status {
+	case newsletter.DeliverySent:
+		r.stats.Sent++
+	case newsletter.DeliveryFailed:
+		r.stats.Failed++
+	case "skipped":
+		r.stats.Skipped++
+	case newsletter.DeliveryPending:
+		r.stats.Requeued++
+	}
+	r.mu.Unlock()
+	if r.s.OnResult != nil {
+		r.s.OnResult(status)
+	}
+}
+
+// dispatch feeds pending deliveries to the workers, a page at a time.
+func (r *run) dispatch(ctx context.Context, campaignID int64) error {
+	defer close(r.work)
+	var after int64
+	for {
+		page, err := r.s.Log.PendingRecipients(ctx, campaignID, after, 256)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.abort(fmt.Errorf("reading the delivery log: %w", err))
+			}
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, rc := range page {
+			select {
+			case r.work <- rc:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		after = page[len(page)-1].DeliveryID
+	}
+}
+
+// write queues an update; with wait it returns once the update is
+// committed.
+func (r *run) write(u newsletter.DeliveryUpdate, wait bool) error {
+	it := logItem{u: u}
+	if wait {
+		it.done = make(chan error, 1)
+	}
+	r.items <- it
+	if wait {
+		return <-it.done
+	}
+	return nil
+}
+
+// writeLog is the one goroutine that writes the log. A mark (an item with
+// done) is written at once together with every result queued before it;
+// results alone are written at least every Flush.
+func (r *run) writeLog(ctx context.Context) error {
+	var batch []logItem
+	var failed error
+	ticker := time.NewTicker(r.s.Flush)
+	defer ticker.Stop()
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		err := failed
+		if err == nil {
+			ups := make([]newsletter.DeliveryUpdate, len(batch))
+			for i, it := range batch {
+				ups[i] = it.u
+			}
+			err = r.s.Log.WriteDeliveries(ctx, ups)
+			if err != nil {
+				failed = err
+				r.abort(fmt.Errorf("writing the delivery log: %w", err))
+			}
+		}
+		for _, it := range batch {
+			if it.done != nil {
+				it.done <- err
+			}
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case it, ok := <-r.items:
+			if !ok {
+				flush()
+				return failed
+			}
+			batch = append(batch, it)
+			urgent := it.done != nil
+			// Take whatever else is already queued into the same
+			// transaction.
+			for more := true; more && len(batch) < 512; {
+				select {
+				case it2, ok := <-r.items:
+					if !ok {
+						flush()
+						return failed
+					}
+					batch = append(batch, it2)
+					urgent = urgent || it2.done != nil
+				default:
+					more = false
+				}
+			}
+			if urgent || len(batch) >= 512 {
+				flush()
+			}
+		case <-ticker.C:
+			flush()
+		}
+	}
+}
+
+// worker sends messages over one connection, reconnecting after errors.
+func (r *run) worker(ctx context.Context) {
+	var conn Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	for rc := range r.work {
+		if ctx.Err() != nil {
+			return
+		}
+		if !r.deliver(ctx, rc, &conn) {
+			return
+		}
+	}
+}
+
+// deliver handles one recipient; it returns false when the worker must
+// stop.
+func (r *run) deliver(ctx context.Context, rc *newsletter.Recipient, conn *Conn) bool {
+	up := newsletter.DeliveryUpdate{DeliveryID: rc.DeliveryID, SubscriberID: rc.SubscriberID, Attempts: rc.Attempts}
+	if rc.SubscriberID == 0 || rc.Status != newsletter.StatusActive {
+		why := "removed"
+		if rc.SubscriberID != 0 {
+			why = rc.Status
+		}
+		up.Status, up.Error = newsletter.DeliveryFailed, "not sent: the subscriber was "+why+" before sending"
+		r.write(up, false)
+		r.count("skipped")
+		return true
+	}
+	m, err := r.s.Compose(ctx, rc)
+	if err != nil {
+		up.Status, up.Error = newsletter.DeliveryFailed, "rendering: "+newsletter.ErrorMessage(err)
+		r.write(up, false)
+		r.count(newsletter.DeliveryFailed)
+		return true
+	}
+	if r.limiter != nil {
+		if err := r.limiter.Wait(ctx); err != nil {
+			return false // cancelled before anything was marked: stays pending
+		}
+	}
+	// The mark is committed before the message can leave.
+	up.Status, up.MessageID = newsletter.DeliverySending, m.MessageID
+	if err := r.write(up, true); err != nil {
+		return false
+	}
+	// From here the message is in flight: finish it even when ctx is
+	// cancelled, but not when the run aborts... which only happens on a
+	// log failure, and then nothing more can be recorded anyway.
+	sendCtx := context.WithoutCancel(ctx)
+	var last *SendError
+	for attempt := 0; ; attempt++ {
+		if *conn == nil {
+			c, err := r.connect(ctx)
+			if err != nil {
+				// Nothing was sent: back to pending, for the next run.
+				up.Status, up.Error = newsletter.DeliveryPending, err.Error()
+				r.write(up, false)
+				r.count(newsletter.DeliveryPending)
+				if errors.Is(err, ErrUnreachable) && int(r.unreachable.Add(1)) >= r.s.Concurrency {
+					r.abort(err)
+				}
+				return false
+			}
+			*conn = c
+		}
+		up.Attempts++
+		err := (*conn).Send(sendCtx, m)
+		if err == nil {
+			up.Status, up.Code, up.Error = newsletter.DeliverySent, 250, ""
+			r.write(up, false)
+			r.count(newsletter.DeliverySent)
+			return true
+		}
+		last = classify(err, false)
+		if last.Broken {
+			(*conn).Close()
+			*conn = nil
+		}
+		up.Code, up.Error = last.Code, last.Error()
+		if !last.Temporary {
+			up.Status, up.Permanent, up.Bounce = newsletter.DeliveryFailed, true, last.NoSuchUser()
+			r.write(up, false)
+			r.count(newsletter.DeliveryFailed)
+			return true
+		}
+		if attempt >= r.s.Retries {
+			up.Status = newsletter.DeliveryFailed
+			up.Error = fmt.Sprintf("gave up after %d attempts: %s", up.Attempts, last.Error())
+			r.write(up, false)
+			r.count(newsletter.DeliveryFailed)
+			return true
+		}
+		r.s.Logger.Debug("temporary failure; retrying", "email", rc.Email, "attempt", up.Attempts, "error", last.Error())
+		if !sleep(ctx, r.backoff(attempt)) {
+			// Interrupted while waiting to retry: the server refused this
+			// attempt, so the message did not go out.
+			up.Status = newsletter.DeliveryPending
+			r.write(up, false)
+			r.count(newsletter.DeliveryPending)
+			return false
+		}
+	}
+}
+
+// connect opens a connection, retrying temporary failures with backoff.
+func (r *run) connect(ctx context.Context) (Conn, error) {
+	var last error
+	for attempt := 0; attempt <= r.s.Retries; attempt++ {
+		if attempt > 0 && !sleep(ctx, r.backoff(attempt-1)) {
+			return nil, ctx.Err()
+		}
+		c, err := r.s.Transport.Open(ctx)
+		if err == nil {
+			return c, nil
+		}
+		last = err
+		se := classify(err, true)
+		r.s.Logger.Debug("cannot connect", "transport", r.s.Transport.String(), "attempt", attempt+1, "error", se.Error())
+		if !se.Temporary {
+			break
+		}
+	}
+	return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, r.s.Transport.String(), last)
+}
+
+// backoff is the delay before retry n (0-based): exponential with jitter in
+// [d/2, d].
+func (r *run) backoff(n int) time.Duration {
+	d := r.s.Backoff << min(n, 20)
+	if d > r.s.MaxBackoff || d <= 0 {
+		d = r.s.MaxBackoff
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

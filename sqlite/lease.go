@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/example/newsletter"
+)
+
+// Lease is the one-sender-per-database lock.
+type Lease struct {
+	Holder    string
+	PID       int
+	Host      string
+	ExpiresAt time.Time
+}
+
+// AcquireLease takes the sender lease for ttl when it is free, expired, or
+// held by a process that isDead says has died. Otherwise it returns an
+// ECONFLICT error naming the holder.
+func (db *DB) AcquireLease(ctx context.Context, l Lease, ttl time.Duration, isDead func(Lease) bool) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := db.now()
+	var cur Lease
+	var expires string
+	err = tx.QueryRowContext(ctx, `SELECT holder, pid, host, expires_at FROM sender_lease WHERE id = 1`).Scan(&cur.Holder, &cur.PID, &cur.Host, &expires)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	default:
+		cur.ExpiresAt = parseTime(expires)
+		if cur.Holder != l.Holder && cur.ExpiresAt.After(now) && (isDead == nil || !isDead(cur)) {
+			return newsletter.Errorf(newsletter.ECONFLICT, "another sender is running (pid %d on %s, lease until %s); wait for it to finish",
+				cur.PID, cur.Host, cur.ExpiresAt.Local().Format(time.DateTime))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sender_lease (id, holder, pid, host, expires_at) VALUES (1, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, pid = excluded.pid, host = excluded.host, expires_at = excluded.expires_at`,
+		l.Holder, l.PID, l.Host, formatTime(now.Add(ttl))); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// RenewLease extends the lease held by holder; it fails if another took it.
+func (db *DB) RenewLease(ctx context.Context, holder string, ttl time.Duration) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE sender_lease SET expires_at = ? WHERE id = 1 AND holder = ?`, formatTime(db.now().Add(ttl)), holder)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return newsletter.Errorf(newsletter.ECONFLICT, "the sender lease was taken over by another process")
+	}
+	return nil
+}
+
+// ReleaseLease gives the lease up if holder has it.
+func (db *DB) ReleaseLease(ctx context.Context, holder string) error {
+	_, err := db.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM sender_lease WHERE id = 1 AND holder = ?`, holder)
+	return err
+}
