@@ -157,11 +157,12 @@ func (b *Builder) From() string { return b.from.Address }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// NewMessageID returns a unique Message-ID on the From domain.
+// NewMessageID returns a unique Message-ID on the From domain: the time
+// and 80 random bits, "<20261127T210019.k3j5...@example.org>".
 func (b *Builder) NewMessageID() string {
-	r := make([]byte, 15)
+	r := make([]byte, 10)
 	rand.Read(r)
-	return "<" + strings.ToLower(idEncoding.EncodeToString(r)) + "@" + b.domain + ">"
+	return "<" + b.now().UTC().Format("20060102150405") + "." + strings.ToLower(idEncoding.EncodeToString(r)) + "@" + b.domain + ">"
 }
 
 // ListID returns the List-Id of a list: "Site <list.domain>" (RFC 2919).

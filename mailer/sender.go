@@ -357,6 +357,15 @@ func (r *run) deliver(ctx context.Context, rc *newsletter.Recipient, conn *Conn)
 			*conn = nil
 		}
 		up.Code, up.Error = last.Code, last.Error()
+		if !last.Temporary && last.Sender {
+			// Every message would fail the same way: stop, and leave this
+			// one pending for a run after the cause is fixed.
+			up.Status = newsletter.DeliveryPending
+			r.write(up, false)
+			r.count(newsletter.DeliveryPending)
+			r.abort(fmt.Errorf("the server refused the sender address %s: %s", m.From, last.Error()))
+			return false
+		}
 		if !last.Temporary {
 			up.Status, up.Permanent, up.Bounce = newsletter.DeliveryFailed, true, last.NoSuchUser()
 			r.write(up, false)

@@ -46,6 +46,9 @@ type SendError struct {
 	Broken bool
 	// Connect means no connection could be made: the message was not sent.
 	Connect bool
+	// Sender means the server refused MAIL FROM: a fault of the sender or
+	// the server, never of the recipient.
+	Sender bool
 }
 
 func (e *SendError) Error() string {
@@ -386,10 +389,12 @@ func (s *smtpConn) Send(ctx context.Context, m *Built) error {
 		}
 		return se
 	}
-	if err := s.c.Mail(m.From); err != nil {
-		return step(err)
+	if err := s.c.Mail("<" + m.From + ">"); err != nil {
+		se := step(err).(*SendError)
+		se.Sender = true
+		return se
 	}
-	if err := s.c.Rcpt(m.To); err != nil {
+	if err := s.c.Rcpt("<" + m.To + ">"); err != nil {
 		return step(err)
 	}
 	w, err := s.c.Data()
