@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-msgauth/dkim"
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/example/newsletter"
@@ -34,13 +35,21 @@ type Built struct {
 	From      string // envelope sender
 	To        string // envelope recipient
 	msg       *gomail.Msg
+	dkim      *dkim.SignOptions
 }
 
 // WriteTo writes the message in RFC 5322 form (DKIM-signed when
 // configured).
 func (b *Built) WriteTo(w *bytes.Buffer) error {
-	_, err := b.msg.WriteTo(w)
-	return err
+	if b.dkim == nil {
+		_, err := b.msg.WriteTo(w)
+		return err
+	}
+	var unsigned bytes.Buffer
+	if _, err := b.msg.WriteTo(&unsigned); err != nil {
+		return err
+	}
+	return dkim.Sign(w, &unsigned, b.dkim)
 }
 
 // Bytes returns the message in RFC 5322 form.
@@ -123,9 +132,31 @@ func WithClock(now func() time.Time) BuilderOption {
 	return func(b *Builder) error { b.now = now; return nil }
 }
 
+// dkimOptions returns the signing options, nil without DKIM. The signature
+// is made with go-msgauth rather than go-mail's signer: go-mail v0.8.1
+// folds the h= tag inside a header name when the list is long, which breaks
+// relaxed verification of exactly the header set RFC 8058 asks for.
+func (b *Builder) dkimOptions() *dkim.SignOptions {
+	if b.dkim == nil {
+		return nil
+	}
+	hs := dkimHeaders
+	if b.replyTo != nil {
+		hs = append(hs[:len(hs):len(hs)], "Reply-To")
+	}
+	return &dkim.SignOptions{
+		Domain:                 b.dkim.domain,
+		Selector:               b.dkim.selector,
+		Signer:                 b.dkim.key,
+		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
+		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
+		HeaderKeys:             hs,
+	}
+}
+
 // dkimHeaders are the headers the DKIM signature covers; RFC 8058 requires
 // List-Unsubscribe and List-Unsubscribe-Post among them.
-var dkimHeaders = []string{"From", "To", "Subject", "Date", "Message-ID", "Reply-To",
+var dkimHeaders = []string{"From", "To", "Subject", "Date", "Message-ID",
 	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "MIME-Version", "Content-Type"}
 
 // NewBuilder returns a Builder sending as from ("Name <addr@domain>") for
@@ -214,12 +245,7 @@ func (b *Builder) Build(m *Message) (*Built, error) {
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
-	if b.dkim != nil {
-		s := gomail.NewDKIMSigner(b.dkim.domain, b.dkim.selector, b.dkim.key)
-		s.SignHeaders(dkimHeaders...)
-		msg.SetDKIM(s)
-	}
-	return &Built{Campaign: m.Campaign, MessageID: m.MessageID, From: b.from.Address, To: m.ToEmail, msg: msg}, nil
+	return &Built{Campaign: m.Campaign, MessageID: m.MessageID, From: b.from.Address, To: m.ToEmail, msg: msg, dkim: b.dkimOptions()}, nil
 }
 
 // oneLine collapses white space, CR and LF included, so a value can never

@@ -25,7 +25,7 @@ func Parts(raw []byte) (text, html string, err error) {
 	}
 	if mt == "text/plain" {
 		b, err := decodePart(msg.Body, msg.Header.Get("Content-Transfer-Encoding"))
-		return string(b), "", err
+		return string(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))), "", err
 	}
 	if mt != "multipart/alternative" {
 		return "", "", fmt.Errorf("content-type %s, want multipart/alternative", mt)
@@ -51,6 +51,7 @@ func Parts(raw []byte) (text, html string, err error) {
 			return "", "", fmt.Errorf("part %s: %w", pt, err)
 		}
 		order = append(order, pt)
+		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
 		switch pt {
 		case "text/plain":
 			text = string(b)
