@@ -126,6 +126,9 @@ func (a *app) runDigest(cmd *cobra.Command, f *sendFlags, since time.Time, categ
 	if err != nil {
 		return err
 	}
+	if _, err := ms.transport(&f.mailFlags); err != nil {
+		return err // a wrong transport is reported before anything else
+	}
 	cands, err := ms.db.DigestCandidates(ctx, f.list, since, categories)
 	if err != nil {
 		return err
@@ -176,6 +179,9 @@ func (a *app) runSend(cmd *cobra.Command, f *sendFlags, slug string, again bool)
 	ms, err := a.mailSetup(cmd, &f.mailFlags)
 	if err != nil {
 		return err
+	}
+	if _, err := ms.transport(&f.mailFlags); err != nil {
+		return err // a wrong transport is reported before anything else
 	}
 	art, err := ms.db.ArticleBySlug(ctx, slug)
 	if err != nil {

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/example/newsletter/internal/smtptest"
+)
+
+// TestDigest_KillAndResume kills a digest with SIGKILL in the middle of a
+// send and runs it again: nobody gets two messages, everyone who got none is
+// logged unknown, and at most --concurrency deliveries are unknown. While
+// the first run holds the sender lease, a second one is refused.
+func TestDigest_KillAndResume(t *testing.T) {
+	bin, err := exec.LookPath("newsletter") // the test binary, put on PATH by testscript.Main
+	if err != nil {
+		t.Fatal(err)
+	}
+	const readers, concurrency = 300, 4
+	srv := smtptest.Start(t)
+	srv.SetFaults(smtptest.Fault{Stage: smtptest.Data, Delay: 10 * time.Millisecond})
+	c := newCLI(t)
+	var csv strings.Builder
+	csv.WriteString("email,name\n")
+	for i := 0; i < readers; i++ {
+		fmt.Fprintf(&csv, "reader%03d@example.org,Reader %d\n", i, i)
+	}
+	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte(csv.String()), 0o644)
+	os.WriteFile(filepath.Join(c.dir, "post.txt"), []byte("2026-11-20\nA Long Send\nSomething for everyone.\n"), 0o644)
+	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
+	c.ok("articles", "add", filepath.Join(c.dir, "post.txt"))
+
+	digest := []string{"digest", "--since", "2026-11-01", "--transport", srv.URL(), "--concurrency", fmt.Sprint(concurrency)}
+	cmd := exec.Command(bin, append([]string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml")}, digest...)...)
+	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for srv.Count("") < 40 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the first run sent %d messages in 60s\n%s", srv.Count(""), stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// A second sender is refused while the first holds the lease.
+	_, errs, code := c.run(digest...)
+	if code != 1 || !strings.Contains(errs, fmt.Sprintf("another sender is running (pid %d", cmd.Process.Pid)) {
+		t.Errorf("second sender: exit %d\n%s", code, errs)
+	}
+
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	atKill := srv.Count("")
+
+	type delivery struct {
+		Email, Status string
+	}
+	log := func() []delivery {
+		var ds []delivery
+		if err := json.Unmarshal([]byte(c.ok("--format", "json", "deliveries")), &ds); err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	sending := 0
+	for _, d := range log() {
+		if d.Status == "sending" {
+			sending++
+		}
+	}
+	if sending > concurrency {
+		t.Errorf("%d deliveries in sending after the kill; at most %d may be in flight", sending, concurrency)
+	}
+	t.Logf("killed after %d messages; %d deliveries were in flight", atKill, sending)
+
+	// Run again: the dead holder's lease is taken over, the campaign resumed.
+	srv.SetFaults()
+	_, errs, code = c.run(digest...)
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(errs, "resuming campaign 1") {
+		t.Errorf("resume not reported:\n%s", errs)
+	}
+
+	unknown := 0
+	for _, d := range log() {
+		n := srv.Count(d.Email)
+		switch {
+		case n > 1:
+			t.Errorf("%s received %d messages", d.Email, n)
+		case d.Status == "unknown":
+			unknown++
+		case d.Status != "sent":
+			t.Errorf("%s is %s after the resume", d.Email, d.Status)
+		case n != 1:
+			t.Errorf("%s is logged sent but received %d messages", d.Email, n)
+		}
+		if n == 0 && d.Status != "unknown" {
+			t.Errorf("%s received nothing but is logged %s", d.Email, d.Status)
+		}
+	}
+	if unknown > concurrency {
+		t.Errorf("%d unknown deliveries, want at most %d", unknown, concurrency)
+	}
+	if unknown > 0 && !strings.Contains(errs, fmt.Sprintf("%d deliveries of campaign 1 are unknown", unknown)) {
+		t.Errorf("unknown deliveries not reported:\n%s", errs)
+	}
+	if got := len(log()); got != readers {
+		t.Errorf("%d deliveries logged, want %d", got, readers)
+	}
+}
