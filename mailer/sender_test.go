@@ -309,3 +309,85 @@ func TestSender_RateLimit(t *testing.T) {
 		t.Errorf("5 messages at 50/s took only %s", el)
 	}
 }
+
+func TestSender_SenderRefusedStopsTheRun(t *testing.T) {
+	f := newFixture(t, 5)
+	srv := smtptest.Start(t)
+	srv.SetFaults(smtptest.Fault{Stage: smtptest.Mail, Code: 550, Enhanced: [3]int{5, 7, 1}, Message: "sender not allowed"})
+	st, err := f.sender(t, srv.URL()).Run(context.Background(), f.campaign)
+	if err == nil || !strings.Contains(err.Error(), "refused the sender address news@example.org") {
+		t.Fatalf("err = %v", err)
+	}
+	if st.Failed != 0 {
+		t.Errorf("stats %+v: a refused sender is not the readers' failure", st)
+	}
+	for e, d := range f.deliveries(t) {
+		if d.Status != "pending" {
+			t.Errorf("%s is %s, want pending", e, d.Status)
+		}
+		if s, _ := f.db.SubscriberByEmail(context.Background(), e); s.Status != "active" {
+			t.Errorf("%s became %s", e, s.Status)
+		}
+	}
+}
+
+func TestTransport_AuthAndTLS(t *testing.T) {
+	f := newFixture(t, 2)
+	t.Run("Auth", func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.WithAuth("news", "s3cret"))
+		if _, err := f.sender(t, srv.URL()).Run(context.Background(), f.campaign); err != nil {
+			t.Fatal(err)
+		}
+		if srv.Count("") != 2 {
+			t.Fatalf("server got %d", srv.Count(""))
+		}
+	})
+	t.Run("ErrWrongPassword", func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.WithAuth("news", "s3cret"))
+		tr, _ := mailer.ParseTransport("smtp://news:wrong@"+srv.Addr+"?tls=none", "")
+		_, err := tr.Open(context.Background())
+		var se *mailer.SendError
+		if !errors.As(err, &se) || se.Code != 535 {
+			t.Fatalf("err = %v, want a 535", err)
+		}
+	})
+	t.Run("PasswordFromCaller", func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.WithAuth("news", "s3cret"))
+		tr, _ := mailer.ParseTransport("smtp://news@"+srv.Addr+"?tls=none", "s3cret")
+		c, err := tr.Open(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	})
+	t.Run("ErrStartTLSRequired", func(t *testing.T) {
+		srv := smtptest.Start(t)
+		tr, _ := mailer.ParseTransport("smtp://"+srv.Addr, "")
+		_, err := tr.Open(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "does not offer STARTTLS") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("Opportunistic", func(t *testing.T) {
+		srv := smtptest.Start(t)
+		tr, _ := mailer.ParseTransport("smtp://"+srv.Addr+"?tls=opportunistic", "")
+		c, err := tr.Open(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	})
+}
+
+func TestFileTransport(t *testing.T) {
+	f := newFixture(t, 3)
+	dir := t.TempDir()
+	s := f.sender(t, "file://"+dir)
+	if _, err := s.Run(context.Background(), f.campaign); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.eml"))
+	if len(files) != 3 {
+		t.Fatalf("files = %v", files)
+	}
+}

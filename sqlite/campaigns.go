@@ -374,7 +374,8 @@ func (db *DB) WriteDeliveries(ctx context.Context, updates []newsletter.Delivery
 // FinishCampaign marks a campaign done when none of its deliveries is
 // pending or sending, and reports whether it is done.
 func (db *DB) FinishCampaign(ctx context.Context, id int64) (bool, error) {
-	res, err := db.db.ExecContext(context.WithoutCancel(ctx), `UPDATE campaigns SET status = 'done', finished_at = ?
+	ctx = context.WithoutCancel(ctx) // runs after an interrupt too
+	res, err := db.db.ExecContext(ctx, `UPDATE campaigns SET status = 'done', finished_at = ?
 		WHERE id = ? AND status = 'sending'
 		AND NOT EXISTS (SELECT 1 FROM deliveries WHERE campaign_id = ? AND status IN ('pending', 'sending'))`, db.nowText(), id, id)
 	if err != nil {

@@ -278,3 +278,50 @@ func TestSubscriberFilters(t *testing.T) {
 		}
 	}
 }
+
+func TestPrepareResumeAndRemoveKeepsLog(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	importCSV(t, db, "email\na@example.org\nb@example.org\nc@example.org\n", newsletter.ImportOptions{})
+	a := article("x", "X", "2025-03-04")
+	db.UpsertArticles(ctx, []*newsletter.Article{a})
+	c, err := db.CreateCampaign(ctx, newsletter.CampaignSpec{Kind: newsletter.KindArticle, List: "newsletter", Key: "k", ArticleIDs: []int64{a.ID}})
+	if err != nil || c.Recipients != 3 || c.Pending != 3 {
+		t.Fatalf("campaign %+v %v", c, err)
+	}
+	ds, _ := db.Deliveries(ctx, newsletter.DeliveryFilter{CampaignID: c.ID})
+	// a was sent, b was in flight when the sender died, c never started.
+	db.WriteDeliveries(ctx, []newsletter.DeliveryUpdate{
+		{DeliveryID: ds[0].ID, Status: "sent", Attempts: 1, Code: 250, MessageID: "<1@x>"},
+		{DeliveryID: ds[1].ID, Status: "sending", Attempts: 0, MessageID: "<2@x>"},
+	})
+	if _, err := db.CreateCampaign(ctx, newsletter.CampaignSpec{Kind: newsletter.KindArticle, List: "newsletter", Key: "k2", ArticleIDs: []int64{a.ID}}); newsletter.ErrorCode(err) != newsletter.ECONFLICT {
+		t.Fatalf("a second campaign while one is unfinished: %v", err)
+	}
+	n, err := db.PrepareResume(ctx, c.ID, false)
+	if err != nil || n != 1 {
+		t.Fatalf("unknown = %d, %v", n, err)
+	}
+	status := func() string {
+		ds, _ := db.Deliveries(ctx, newsletter.DeliveryFilter{CampaignID: c.ID})
+		var s []string
+		for _, d := range ds {
+			s = append(s, d.Status)
+		}
+		return strings.Join(s, ",")
+	}
+	if got := status(); got != "sent,unknown,pending" {
+		t.Fatalf("after resume: %s", got)
+	}
+	if n, _ := db.PrepareResume(ctx, c.ID, true); n != 0 || status() != "sent,pending,pending" {
+		t.Fatalf("--resend-unknown: %d unknown, %s", n, status())
+	}
+	// Removing a subscriber keeps the log's rows, with the address.
+	if err := db.RemoveSubscriber(ctx, "a@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ = db.Deliveries(ctx, newsletter.DeliveryFilter{Email: "a@example.org"})
+	if len(ds) != 1 || ds[0].Status != "sent" || ds[0].SubscriberID != 0 || ds[0].MessageID != "<1@x>" {
+		t.Fatalf("log after remove: %+v", ds)
+	}
+}

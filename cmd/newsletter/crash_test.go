@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -121,5 +122,67 @@ func TestDigest_KillAndResume(t *testing.T) {
 	}
 	if got := len(log()); got != readers {
 		t.Errorf("%d deliveries logged, want %d", got, readers)
+	}
+}
+
+// TestDigest_Interrupt sends SIGINT during a send: the run takes no new
+// message, finishes and logs those in flight, says how to resume and exits
+// 130; the next run sends the rest.
+func TestDigest_Interrupt(t *testing.T) {
+	bin, err := exec.LookPath("newsletter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtptest.Start(t)
+	srv.SetFaults(smtptest.Fault{Stage: smtptest.Data, Delay: 10 * time.Millisecond})
+	c := newCLI(t)
+	var csv strings.Builder
+	csv.WriteString("email\n")
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&csv, "reader%03d@example.org\n", i)
+	}
+	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte(csv.String()), 0o644)
+	os.WriteFile(filepath.Join(c.dir, "post.txt"), []byte("2026-11-20\nA Long Send\nSomething for everyone.\n"), 0o644)
+	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
+	c.ok("articles", "add", filepath.Join(c.dir, "post.txt"))
+	digest := []string{"digest", "--since", "2026-11-01", "--transport", srv.URL()}
+	cmd := exec.Command(bin, append([]string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml")}, digest...)...)
+	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for srv.Count("") < 20 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "interrupted; campaign 1 is resumable: run the same command again") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	var ds []struct{ Email, Status string }
+	json.Unmarshal([]byte(c.ok("--format", "json", "deliveries")), &ds)
+	sent := 0
+	for _, d := range ds {
+		switch d.Status {
+		case "sent":
+			sent++
+		case "pending":
+		default:
+			t.Errorf("%s is %s after an interrupt", d.Email, d.Status)
+		}
+	}
+	if sent != srv.Count("") || sent == 200 {
+		t.Errorf("log says %d sent, server got %d", sent, srv.Count(""))
+	}
+	srv.SetFaults()
+	c.ok(digest...)
+	if srv.Count("") != 200 {
+		t.Errorf("after the resume the server has %d messages, want 200", srv.Count(""))
 	}
 }

@@ -253,7 +253,7 @@ func (ss *session) AuthMechanisms() []string {
 func (ss *session) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
 		if username != ss.s.user || password != ss.s.pass {
-			return errors.New("invalid credentials")
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "invalid credentials"}
 		}
 		ss.authed = true
 		return nil

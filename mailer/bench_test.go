@@ -1,0 +1,71 @@
+package mailer_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/internal/smtptest"
+	"github.com/example/newsletter/mailer"
+	"github.com/example/newsletter/templates"
+)
+
+// BenchmarkSender sends a campaign of 500 personalised digests (5 articles,
+// rendered with the real templates, built with go-mail) into the in-process
+// SMTP sink, logging every delivery in SQLite. One op is one campaign.
+func BenchmarkSender(b *testing.B) {
+	const perOp = 500
+	r, err := templates.New(templates.Site{Name: "Millbrook Trust", URL: "https://example.org"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var arts []*newsletter.Article
+	for i := 0; i < 5; i++ {
+		a := &newsletter.Article{Slug: fmt.Sprint("a", i), Title: fmt.Sprint("Article ", i), Date: time.Now(), URL: fmt.Sprint("https://example.org/a", i),
+			Summary: "Something happened in the town this week, and here is a summary of it for readers."}
+		a.ComputeHash()
+		arts = append(arts, a)
+	}
+	for _, conc := range []int{1, 4, 8} {
+		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
+			srv := smtptest.Start(b, smtptest.Discard())
+			var ms0, ms1 runtime.MemStats
+			var sent int
+			var elapsed time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				f := newFixture(b, perOp)
+				s := f.sender(b, srv.URL())
+				s.Concurrency = conc
+				s.Compose = func(ctx context.Context, rc *newsletter.Recipient) (*mailer.Built, error) {
+					c, err := r.Content(newsletter.KindDigest, arts)
+					if err != nil {
+						return nil, err
+					}
+					m, err := r.Render(c, templates.Reader{Name: rc.Name, Email: rc.Email}, templates.Links{Unsubscribe: "https://n.example.org/u/x", Preferences: "https://n.example.org/p/x"})
+					if err != nil {
+						return nil, err
+					}
+					return f.builder.Build(&mailer.Message{ToName: rc.Name, ToEmail: rc.Email, Subject: m.Subject, Text: m.Text, HTML: m.HTML, List: "newsletter", UnsubscribeURL: "https://n.example.org/u/x"})
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&ms0)
+				b.StartTimer()
+				st, err := s.Run(context.Background(), f.campaign)
+				b.StopTimer()
+				runtime.ReadMemStats(&ms1)
+				if err != nil || st.Sent != perOp {
+					b.Fatal(st, err)
+				}
+				sent += st.Sent
+				elapsed += st.Elapsed
+				b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/perOp, "allocs/msg")
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(sent)/elapsed.Seconds(), "msg/s")
+		})
+	}
+}
