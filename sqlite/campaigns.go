@@ -195,6 +195,14 @@ func recordScheduleRun(ctx context.Context, tx *sql.Tx, schedule, period string,
 	return err
 }
 
+// LastSchedulePeriod returns the latest period recorded for a schedule, ""
+// when it never ran.
+func (db *DB) LastSchedulePeriod(ctx context.Context, schedule string) (string, error) {
+	var p sql.NullString
+	err := db.db.QueryRowContext(ctx, `SELECT max(period) FROM schedule_runs WHERE schedule = ?`, schedule).Scan(&p)
+	return p.String, err
+}
+
 // ScheduleRan reports whether a schedule already ran for a period.
 func (db *DB) ScheduleRan(ctx context.Context, schedule, period string) (bool, error) {
 	var n int

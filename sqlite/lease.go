@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/example/newsletter"
@@ -16,6 +17,19 @@ type Lease struct {
 	Host      string
 	ExpiresAt time.Time
 }
+
+// LeaseHeldError says another live process holds the sender lease.
+type LeaseHeldError struct {
+	Holder Lease
+}
+
+func (e *LeaseHeldError) Error() string {
+	return fmt.Sprintf("another sender is running (pid %d on %s, lease until %s); wait for it to finish",
+		e.Holder.PID, e.Holder.Host, e.Holder.ExpiresAt.Local().Format(time.DateTime))
+}
+
+// Unwrap makes the error an ECONFLICT application error.
+func (e *LeaseHeldError) Unwrap() error { return newsletter.Errorf(newsletter.ECONFLICT, "%s", e.Error()) }
 
 // AcquireLease takes the sender lease for ttl when it is free, expired, or
 // held by a process that isDead says has died. Otherwise it returns an
@@ -37,8 +51,7 @@ func (db *DB) AcquireLease(ctx context.Context, l Lease, ttl time.Duration, isDe
 	default:
 		cur.ExpiresAt = parseTime(expires)
 		if cur.Holder != l.Holder && cur.ExpiresAt.After(now) && (isDead == nil || !isDead(cur)) {
-			return newsletter.Errorf(newsletter.ECONFLICT, "another sender is running (pid %d on %s, lease until %s); wait for it to finish",
-				cur.PID, cur.Host, cur.ExpiresAt.Local().Format(time.DateTime))
+			return &LeaseHeldError{Holder: cur}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sender_lease (id, holder, pid, host, expires_at) VALUES (1, ?, ?, ?, ?)

@@ -89,6 +89,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed.`,
 		a.campaignsCommand(),
 		a.deliveriesCommand(),
 		a.templatesCommand(),
+		a.scheduleCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/schedule"
 )
 
 // Config is newsletter.toml. Zero values take the defaults below.
@@ -127,12 +128,24 @@ func (c *Config) validate() error {
 	if c.Transport.Concurrency == 0 {
 		c.Transport.Concurrency = 4
 	}
+	if _, err := c.schedules(); err != nil {
+		return newsletter.Errorf(newsletter.EINVALID, "config %s: %s", name, newsletter.ErrorMessage(err))
+	}
 	if c.Unsubscribe.Secret != "" {
 		if b, err := hex.DecodeString(c.Unsubscribe.Secret); err != nil || len(b) < 16 {
 			return newsletter.Errorf(newsletter.EINVALID, "config %s: unsubscribe.secret must be at least 32 hex digits (init writes 64)", name)
 		}
 	}
 	return nil
+}
+
+// schedules returns the validated [[schedule]] entries.
+func (c *Config) schedules() ([]*schedule.Schedule, error) {
+	entries := make([]schedule.Entry, len(c.Schedules))
+	for i, s := range c.Schedules {
+		entries[i] = schedule.Entry{Name: s.Name, Cron: s.Cron, Timezone: s.Timezone, List: s.List, Kind: s.Kind, Categories: s.Categories, Lookback: s.Lookback}
+	}
+	return schedule.Parse(entries)
 }
 
 func unwrapPathError(err error) error {
