@@ -29,7 +29,9 @@ func (e *LeaseHeldError) Error() string {
 }
 
 // Unwrap makes the error an ECONFLICT application error.
-func (e *LeaseHeldError) Unwrap() error { return newsletter.Errorf(newsletter.ECONFLICT, "%s", e.Error()) }
+func (e *LeaseHeldError) Unwrap() error {
+	return newsletter.Errorf(newsletter.ECONFLICT, "%s", e.Error())
+}
 
 // AcquireLease takes the sender lease for ttl when it is free, expired, or
 // held by a process that isDead says has died. Otherwise it returns an
