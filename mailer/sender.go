@@ -42,7 +42,8 @@ type Sender struct {
 	Backoff     time.Duration // first retry delay, doubled each time; default 1s
 	MaxBackoff  time.Duration // default 1 minute
 	Flush       time.Duration // longest a result waits to be written; default 250ms
-	// OnResult, when set, is called after each delivery reaches a status.
+	// OnResult, when set, is called after each delivery reaches a status,
+	// by one worker at a time.
 	OnResult func(status string)
 	Logger   *slog.Logger
 }
@@ -164,10 +165,10 @@ func (r *run) count(status string) {
 	case newsletter.DeliveryPending:
 		r.stats.Requeued++
 	}
-	r.mu.Unlock()
 	if r.s.OnResult != nil {
 		r.s.OnResult(status)
 	}
+	r.mu.Unlock()
 }
 
 // dispatch feeds pending deliveries to the workers, a page at a time.
