@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/internal/smtptest"
+	"github.com/example/newsletter/internal/testtool"
 	"github.com/example/newsletter/mailer"
 	"github.com/example/newsletter/sqlite"
 )
@@ -351,6 +353,19 @@ func TestTransport_AuthAndTLS(t *testing.T) {
 			t.Fatalf("err = %v, want a 535", err)
 		}
 	})
+	t.Run("CRAMMD5", func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.WithAuth("news", "s3cret"))
+		tr, _ := mailer.ParseTransport("smtp://news:s3cret@"+srv.Addr+"?tls=none&auth=cram-md5", "")
+		c, err := tr.Open(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		tr, _ = mailer.ParseTransport("smtp://news:wrong@"+srv.Addr+"?tls=none&auth=cram-md5", "")
+		if _, err := tr.Open(context.Background()); err == nil {
+			t.Fatal("a wrong CRAM-MD5 password was accepted")
+		}
+	})
 	t.Run("PasswordFromCaller", func(t *testing.T) {
 		srv := smtptest.Start(t, smtptest.WithAuth("news", "s3cret"))
 		tr, _ := mailer.ParseTransport("smtp://news@"+srv.Addr+"?tls=none", "s3cret")
@@ -389,5 +404,85 @@ func TestFileTransport(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.eml"))
 	if len(files) != 3 {
 		t.Fatalf("files = %v", files)
+	}
+}
+
+func TestTransport_TLS(t *testing.T) {
+	serverTLS, clientTLS := smtptest.TLSPair(t)
+	send := func(t *testing.T, url string, opts ...mailer.SMTPOption) error {
+		f := newFixture(t, 1)
+		tr, err := mailer.ParseTransport(url, "", opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := tr.Open(context.Background())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		m, _ := f.builder.Build(&mailer.Message{ToEmail: "ana@example.org", Subject: "s", Text: "t"})
+		return c.Send(context.Background(), m)
+	}
+	t.Run("StartTLS", func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.WithTLS(serverTLS, false), smtptest.WithAuth("news", "pw"))
+		if err := send(t, "smtp://news:pw@"+srv.Addr, mailer.WithTLSConfig(clientTLS)); err != nil {
+			t.Fatal(err)
+		}
+		if srv.Count("ana@example.org") != 1 {
+			t.Fatal("not received")
+		}
+	})
+	t.Run("ErrUntrustedCertificate", func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.WithTLS(serverTLS, false))
+		if err := send(t, "smtp://"+srv.Addr); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("Implicit", func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.WithTLS(serverTLS, true))
+		if err := send(t, "smtps://"+srv.Addr, mailer.WithTLSConfig(clientTLS)); err != nil {
+			t.Fatal(err)
+		}
+		if srv.Count("ana@example.org") != 1 {
+			t.Fatal("not received")
+		}
+	})
+	t.Run("ErrMechanismNotOffered", func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.WithTLS(serverTLS, false), smtptest.WithAuth("news", "pw"))
+		// The test server offers PLAIN only: asking for LOGIN is refused
+		// by the server, and the error says so.
+		err := send(t, "smtp://news:pw@"+srv.Addr+"?auth=login", mailer.WithTLSConfig(clientTLS))
+		if err == nil {
+			t.Fatal("LOGIN accepted by a PLAIN-only server")
+		}
+	})
+}
+
+// TestTransport_AuthMechanismsMailpit logs in with PLAIN and LOGIN against
+// Mailpit (which offers no CRAM-MD5; the in-process server tests that).
+func TestTransport_AuthMechanismsMailpit(t *testing.T) {
+	pwfile := filepath.Join(t.TempDir(), "passwords")
+	os.WriteFile(pwfile, []byte("news:pw\n"), 0o600)
+	mp := testtool.StartMailpit(t, "--smtp-auth-file", pwfile, "--smtp-auth-allow-insecure")
+	f := newFixture(t, 1)
+	for _, mech := range []string{"auto", "plain", "login"} {
+		t.Run(mech, func(t *testing.T) {
+			tr, err := mailer.ParseTransport("smtp://news:pw@"+mp.SMTP+"?tls=none&auth="+mech, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := tr.Open(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			m, _ := f.builder.Build(&mailer.Message{ToEmail: mech + "@example.org", Subject: "s", Text: "t"})
+			if err := c.Send(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if n := len(mp.Messages(t)); n != 3 {
+		t.Errorf("mailpit holds %d messages, want 3", n)
 	}
 }

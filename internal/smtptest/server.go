@@ -7,6 +7,10 @@ package smtptest
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -73,6 +77,9 @@ type Server struct {
 	user     string
 	pass     string
 	discard  bool
+
+	tlsConfig   *tls.Config
+	implicitTLS bool
 }
 
 // Option configures a Server.
@@ -80,6 +87,12 @@ type Option func(*Server)
 
 // WithAuth makes the server require AUTH PLAIN with user and pass.
 func WithAuth(user, pass string) Option { return func(s *Server) { s.user, s.pass = user, pass } }
+
+// WithTLS offers STARTTLS with cfg; with implicit, the listener speaks TLS
+// from the first byte (as on port 465) instead.
+func WithTLS(cfg *tls.Config, implicit bool) Option {
+	return func(s *Server) { s.tlsConfig, s.implicitTLS = cfg, implicit }
+}
 
 // Discard makes the server count messages without keeping their data (for
 // benchmarks).
@@ -106,9 +119,15 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ln = &listener{Listener: ln, s: s}
 	s.Addr = ln.Addr().String()
+	if s.implicitTLS {
+		ln = tls.NewListener(ln, s.tlsConfig)
+	}
+	s.ln = &listener{Listener: ln, s: s}
 	s.srv = smtp.NewServer(backend{s})
+	if !s.implicitTLS {
+		s.srv.TLSConfig = s.tlsConfig
+	}
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
 	s.srv.ReadTimeout = 30 * time.Second
@@ -247,10 +266,13 @@ func (ss *session) AuthMechanisms() []string {
 	if ss.s.user == "" {
 		return nil
 	}
-	return []string{sasl.Plain}
+	return []string{sasl.Plain, "CRAM-MD5"}
 }
 
 func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if mech == "CRAM-MD5" {
+		return &cramMD5{ss: ss}, nil
+	}
 	return sasl.NewPlainServer(func(identity, username, password string) error {
 		if username != ss.s.user || password != ss.s.pass {
 			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "invalid credentials"}
@@ -319,3 +341,24 @@ func (ss *session) Reset() {
 }
 
 func (ss *session) Logout() error { return nil }
+
+// cramMD5 is the server side of CRAM-MD5 (RFC 2195).
+type cramMD5 struct {
+	ss        *session
+	challenge string
+}
+
+func (c *cramMD5) Next(response []byte) ([]byte, bool, error) {
+	if c.challenge == "" {
+		c.challenge = fmt.Sprintf("<%d.%d@localhost>", rand.Int64(), time.Now().UnixNano())
+		return []byte(c.challenge), false, nil
+	}
+	user, digest, ok := strings.Cut(string(response), " ")
+	h := hmac.New(md5.New, []byte(c.ss.s.pass))
+	h.Write([]byte(c.challenge))
+	if !ok || user != c.ss.s.user || !hmac.Equal([]byte(digest), []byte(hex.EncodeToString(h.Sum(nil)))) {
+		return nil, true, &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "invalid credentials"}
+	}
+	c.ss.authed = true
+	return nil, true, nil
+}
