@@ -300,3 +300,49 @@ func TestExamplesDigest_Mailpit(t *testing.T) {
 		}
 	}
 }
+
+// TestDigest_MailpitChaos sends through Mailpit while its chaos mode refuses
+// 30 % of recipients with 451: the retries get every message through, each
+// exactly once, and the log counts the extra attempts.
+func TestDigest_MailpitChaos(t *testing.T) {
+	mp := testtool.StartMailpit(t, "--enable-chaos", "--chaos-triggers", "Recipient:451:30")
+	c := newCLI(t)
+	var csv strings.Builder
+	csv.WriteString("email\n")
+	for i := 0; i < 40; i++ {
+		csv.WriteString("reader" + strconv.Itoa(i) + "@example.org\n")
+	}
+	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte(csv.String()), 0o644)
+	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
+	c.ok("articles", "add", "../../examples/articles")
+	t.Setenv("NEWSLETTER_RETRY_BACKOFF", "1ms")
+	c.ok("digest", "--since", "2026-11-01", "--retries", "20", "--transport", "smtp://"+mp.SMTP+"?tls=none")
+	var logged []struct {
+		Email    string `json:"email"`
+		Status   string `json:"status"`
+		Attempts int    `json:"attempts"`
+	}
+	json.Unmarshal([]byte(c.ok("--format", "json", "deliveries")), &logged)
+	retried := 0
+	for _, d := range logged {
+		if d.Status != "sent" {
+			t.Errorf("%s: %s", d.Email, d.Status)
+		}
+		if d.Attempts > 1 {
+			retried++
+		}
+	}
+	got := map[string]int{}
+	for _, m := range mp.Messages(t) {
+		got[m.To[0].Address]++
+	}
+	for i := 0; i < 40; i++ {
+		if n := got["reader"+strconv.Itoa(i)+"@example.org"]; n != 1 {
+			t.Errorf("reader%d received %d messages", i, n)
+		}
+	}
+	if retried == 0 {
+		t.Error("no delivery needed a retry: the chaos trigger did not fire")
+	}
+	t.Logf("%d of 40 deliveries needed more than one attempt", retried)
+}
