@@ -170,8 +170,8 @@ func NewBuilder(from, siteName string, opts ...BuilderOption) (*Builder, error) 
 	if at < 0 || !strings.Contains(a.Address[at:], ".") {
 		return nil, newsletter.Errorf(newsletter.EINVALID, "site.from %q needs an address on a domain", from)
 	}
-	a.Name = oneLine(a.Name)
-	b := &Builder{from: a, domain: strings.ToLower(a.Address[at+1:]), siteName: oneLine(siteName), now: time.Now}
+	a.Name = newsletter.OneLine(a.Name)
+	b := &Builder{from: a, domain: strings.ToLower(a.Address[at+1:]), siteName: newsletter.OneLine(siteName), now: time.Now}
 	for _, o := range opts {
 		if err := o(b); err != nil {
 			return nil, err
@@ -216,24 +216,24 @@ func (b *Builder) Build(m *Message) (*Built, error) {
 	if err := msg.FromFormat(b.from.Name, b.from.Address); err != nil {
 		return nil, newsletter.Errorf(newsletter.EINVALID, "from: %v", err)
 	}
-	if err := msg.AddToFormat(oneLine(m.ToName), m.ToEmail); err != nil {
+	if err := msg.AddToFormat(newsletter.OneLine(m.ToName), m.ToEmail); err != nil {
 		return nil, newsletter.Errorf(newsletter.EINVALID, "to %s: %v", m.ToEmail, err)
 	}
 	if b.replyTo != nil {
 		msg.ReplyToMailAddress(b.replyTo)
 	}
-	msg.Subject(oneLine(m.Subject))
+	msg.Subject(newsletter.OneLine(m.Subject))
 	msg.SetDateWithValue(b.now())
 	msg.SetMessageIDWithValue(strings.Trim(m.MessageID, "<>"))
 	if m.List != "" {
-		msg.SetGenHeader("List-Id", b.ListID(oneLine(m.List)))
+		msg.SetGenHeader("List-Id", b.ListID(newsletter.OneLine(m.List)))
 	}
 	var unsub []string
 	if m.UnsubscribeURL != "" {
-		unsub = append(unsub, "<"+oneLine(m.UnsubscribeURL)+">")
+		unsub = append(unsub, "<"+newsletter.OneLine(m.UnsubscribeURL)+">")
 	}
 	if m.UnsubscribeMailto != "" {
-		unsub = append(unsub, "<mailto:"+oneLine(strings.TrimPrefix(m.UnsubscribeMailto, "mailto:"))+"?subject=unsubscribe>")
+		unsub = append(unsub, "<mailto:"+newsletter.OneLine(strings.TrimPrefix(m.UnsubscribeMailto, "mailto:"))+"?subject=unsubscribe>")
 	}
 	if len(unsub) > 0 {
 		msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, strings.Join(unsub, ",\r\n "))
@@ -246,16 +246,4 @@ func (b *Builder) Build(m *Message) (*Built, error) {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
 	return &Built{Campaign: m.Campaign, MessageID: m.MessageID, From: b.from.Address, To: m.ToEmail, msg: msg, dkim: b.dkimOptions()}, nil
-}
-
-// oneLine collapses white space, CR and LF included, so a value can never
-// start a new header line.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' || r == '\u0085' {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
 }

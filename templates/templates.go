@@ -358,7 +358,7 @@ func (r *Renderer) article(a *newsletter.Article) (Article, error) {
 		return Article{}, err
 	}
 	v = Article{
-		Title:      oneLine(a.Title),
+		Title:      newsletter.OneLine(a.Title),
 		URL:        a.URL,
 		Date:       a.Date.Format("2 January 2006"),
 		Categories: a.Categories,
@@ -424,7 +424,7 @@ func (r *Renderer) Content(kind string, arts []*newsletter.Article) (*Content, e
 	}
 	c = &Content{
 		Kind:      kind,
-		Subject:   oneLine(subj.String()),
+		Subject:   newsletter.OneLine(subj.String()),
 		Preheader: preheader(kind, data.Articles),
 		Intro:     intro(kind, r.site.Name, len(arts)),
 		html:      htmltemplate.HTML(html.String()),
@@ -467,7 +467,7 @@ type Message struct {
 
 // Render personalises c for reader with links.
 func (r *Renderer) Render(c *Content, reader Reader, links Links) (*Message, error) {
-	reader.Name = oneLine(reader.Name)
+	reader.Name = newsletter.OneLine(reader.Name)
 	var html, text bytes.Buffer
 	if err := r.layoutHTML.Execute(&html, layoutData[htmltemplate.HTML]{
 		Site: r.site, Reader: reader, Subject: c.Subject, Preheader: c.Preheader, Intro: c.Intro,
@@ -502,18 +502,6 @@ func tidyText(s string) string {
 		out = append(out, l)
 	}
 	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
-}
-
-// oneLine collapses all white space, line breaks included, to single spaces:
-// what goes into a header can never carry CR or LF.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' || r == '\u0085' {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
 }
 
 func clip(s string, n int) string {

@@ -117,17 +117,43 @@ func (a *app) checkSendFlags(f *sendFlags) error {
 	return nil
 }
 
-func (a *app) runDigest(cmd *cobra.Command, f *sendFlags, since time.Time, categories []string) error {
+// sendSetup checks the flags of digest and send and prepares rendering; a
+// wrong transport is reported before anything else happens.
+func (a *app) sendSetup(cmd *cobra.Command, f *sendFlags) (*mailSetup, error) {
 	if err := a.checkSendFlags(f); err != nil {
-		return err
+		return nil, err
 	}
-	ctx := cmd.Context()
 	ms, err := a.mailSetup(cmd, &f.mailFlags)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := ms.transport(&f.mailFlags); err != nil {
-		return err // a wrong transport is reported before anything else
+		return nil, err
+	}
+	return ms, nil
+}
+
+// sendNew holds the sender lease, resumes the list's unfinished campaign,
+// then sends the campaign create makes (nil: nothing to send).
+func (a *app) sendNew(ctx context.Context, ms *mailSetup, f *sendFlags, create func() (*newsletter.Campaign, error)) error {
+	return a.withLease(ctx, ms.db, func() error {
+		code, err := a.resume(ctx, ms, f)
+		if err != nil || code != exitOK {
+			return exitWith(code, err)
+		}
+		c, err := create()
+		if err != nil || c == nil {
+			return err
+		}
+		return exitWith(a.sendCampaign(ctx, ms, f, c))
+	})
+}
+
+func (a *app) runDigest(cmd *cobra.Command, f *sendFlags, since time.Time, categories []string) error {
+	ctx := cmd.Context()
+	ms, err := a.sendSetup(cmd, f)
+	if err != nil {
+		return err
 	}
 	cands, err := ms.db.DigestCandidates(ctx, f.list, since, categories)
 	if err != nil {
@@ -152,36 +178,24 @@ func (a *app) runDigest(cmd *cobra.Command, f *sendFlags, since time.Time, categ
 		}
 		return a.dryRun(ctx, ms, messageSpec{kind: newsletter.KindDigest, list: f.list, campaign: "dry-run", articles: cands})
 	}
-	return a.withLease(ctx, ms.db, func() error {
-		code, err := a.resume(ctx, ms, f)
-		if err != nil || code != exitOK {
-			return exitWith(code, err)
-		}
+	return a.sendNew(ctx, ms, f, func() (*newsletter.Campaign, error) {
 		c, err := ms.db.CreateCampaign(ctx, newsletter.CampaignSpec{
 			Kind: newsletter.KindDigest, List: f.list, Key: fmt.Sprintf("digest:%s:%s", f.list, uniqueSuffix(a.now())),
 			Since: since, Categories: categories, Subject: subjectOf(ms, newsletter.KindDigest, cands),
 		})
 		if errors.Is(err, sqlite.ErrNothingNew) {
 			a.infof("nothing new for list %s", f.list)
-			return nil
-		} else if err != nil {
-			return err
+			return nil, nil
 		}
-		return exitWith(a.sendCampaign(ctx, ms, f, c))
+		return c, err
 	})
 }
 
 func (a *app) runSend(cmd *cobra.Command, f *sendFlags, slug string, again bool) error {
-	if err := a.checkSendFlags(f); err != nil {
-		return err
-	}
 	ctx := cmd.Context()
-	ms, err := a.mailSetup(cmd, &f.mailFlags)
+	ms, err := a.sendSetup(cmd, f)
 	if err != nil {
 		return err
-	}
-	if _, err := ms.transport(&f.mailFlags); err != nil {
-		return err // a wrong transport is reported before anything else
 	}
 	art, err := ms.db.ArticleBySlug(ctx, slug)
 	if err != nil {
@@ -196,11 +210,7 @@ func (a *app) runSend(cmd *cobra.Command, f *sendFlags, slug string, again bool)
 		spec.campaign = "dry-run"
 		return a.dryRun(ctx, ms, spec)
 	}
-	return a.withLease(ctx, ms.db, func() error {
-		code, err := a.resume(ctx, ms, f)
-		if err != nil || code != exitOK {
-			return exitWith(code, err)
-		}
+	return a.sendNew(ctx, ms, f, func() (*newsletter.Campaign, error) {
 		key := "article:" + f.list + ":" + art.Slug
 		if again {
 			key += ":" + uniqueSuffix(a.now())
@@ -210,11 +220,9 @@ func (a *app) runSend(cmd *cobra.Command, f *sendFlags, slug string, again bool)
 			Subject: subjectOf(ms, newsletter.KindArticle, spec.articles),
 		})
 		if newsletter.ErrorCode(err) == newsletter.ECONFLICT && strings.Contains(newsletter.ErrorMessage(err), "already sent") {
-			return newsletter.Errorf(newsletter.ECONFLICT, "%s was already sent to list %s; use --again to send it once more", art.Slug, f.list)
-		} else if err != nil {
-			return err
+			return nil, newsletter.Errorf(newsletter.ECONFLICT, "%s was already sent to list %s; use --again to send it once more", art.Slug, f.list)
 		}
-		return exitWith(a.sendCampaign(ctx, ms, f, c))
+		return c, err
 	})
 }
 

@@ -27,15 +27,7 @@ func TestDigest_KillAndResume(t *testing.T) {
 	srv := smtptest.Start(t)
 	srv.SetFaults(smtptest.Fault{Stage: smtptest.Data, Delay: 10 * time.Millisecond})
 	c := newCLI(t)
-	var csv strings.Builder
-	csv.WriteString("email,name\n")
-	for i := 0; i < readers; i++ {
-		fmt.Fprintf(&csv, "reader%03d@example.org,Reader %d\n", i, i)
-	}
-	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte(csv.String()), 0o644)
-	os.WriteFile(filepath.Join(c.dir, "post.txt"), []byte("2026-11-20\nA Long Send\nSomething for everyone.\n"), 0o644)
-	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
-	c.ok("articles", "add", filepath.Join(c.dir, "post.txt"))
+	c.addReaders(readers)
 
 	digest := []string{"digest", "--since", "2026-11-01", "--transport", srv.URL(), "--concurrency", fmt.Sprint(concurrency)}
 	cmd := exec.Command(bin, append([]string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml")}, digest...)...)
@@ -136,15 +128,7 @@ func TestDigest_Interrupt(t *testing.T) {
 	srv := smtptest.Start(t)
 	srv.SetFaults(smtptest.Fault{Stage: smtptest.Data, Delay: 10 * time.Millisecond})
 	c := newCLI(t)
-	var csv strings.Builder
-	csv.WriteString("email\n")
-	for i := 0; i < 200; i++ {
-		fmt.Fprintf(&csv, "reader%03d@example.org\n", i)
-	}
-	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte(csv.String()), 0o644)
-	os.WriteFile(filepath.Join(c.dir, "post.txt"), []byte("2026-11-20\nA Long Send\nSomething for everyone.\n"), 0o644)
-	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
-	c.ok("articles", "add", filepath.Join(c.dir, "post.txt"))
+	c.addReaders(200)
 	digest := []string{"digest", "--since", "2026-11-01", "--transport", srv.URL()}
 	cmd := exec.Command(bin, append([]string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml")}, digest...)...)
 	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=")
@@ -185,4 +169,18 @@ func TestDigest_Interrupt(t *testing.T) {
 	if srv.Count("") != 200 {
 		t.Errorf("after the resume the server has %d messages, want 200", srv.Count(""))
 	}
+}
+
+// addReaders adds n readers of every category and one article for them.
+func (c *cli) addReaders(n int) {
+	c.t.Helper()
+	var csv strings.Builder
+	csv.WriteString("email,name\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&csv, "reader%03d@example.org,Reader %d\n", i, i)
+	}
+	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte(csv.String()), 0o644)
+	os.WriteFile(filepath.Join(c.dir, "post.txt"), []byte("2026-11-20\nA Long Send\nSomething for everyone.\n"), 0o644)
+	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
+	c.ok("articles", "add", filepath.Join(c.dir, "post.txt"))
 }

@@ -30,15 +30,7 @@ func scheduleFixture(t *testing.T, readers int) (*cli, *smtptest.Server) {
 	t.Helper()
 	c := &cli{t: t, dir: t.TempDir()}
 	os.WriteFile(filepath.Join(c.dir, "newsletter.toml"), []byte(scheduleConfig), 0o644)
-	var csv strings.Builder
-	csv.WriteString("email\n")
-	for i := 0; i < readers; i++ {
-		fmt.Fprintf(&csv, "reader%03d@example.org\n", i)
-	}
-	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte(csv.String()), 0o644)
-	os.WriteFile(filepath.Join(c.dir, "post.txt"), []byte("2026-11-27\nSwings Repaired\nThe swings are back.\n"), 0o644)
-	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
-	c.ok("articles", "add", filepath.Join(c.dir, "post.txt"))
+	c.addReaders(readers)
 	return c, smtptest.Start(t)
 }
 
