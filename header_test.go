@@ -8,9 +8,9 @@ import (
 
 func TestOneLine(t *testing.T) {
 	for in, want := range map[string]string{
-		"Hello\r\nBcc: x@example.net": "Hello Bcc: x@example.net",
+		"Hello\r\nBcc: x@example.net":  "Hello Bcc: x@example.net",
 		"  a \t b\u2028c\u0085d\x00e ": "a b c d e",
-		"Café — “news”":               "Café — “news”",
+		"Café — “news”":                "Café — “news”",
 	} {
 		if got := newsletter.OneLine(in); got != want {
 			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)

@@ -180,7 +180,7 @@ func (c *cli) addReaders(n int) {
 		fmt.Fprintf(&csv, "reader%03d@example.org,Reader %d\n", i, i)
 	}
 	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte(csv.String()), 0o644)
-	os.WriteFile(filepath.Join(c.dir, "post.txt"), []byte("2026-11-20\nA Long Send\nSomething for everyone.\n"), 0o644)
+	os.WriteFile(filepath.Join(c.dir, "post.txt"), []byte("2026-11-27\nA Long Send\nSomething for everyone.\n"), 0o644)
 	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
 	c.ok("articles", "add", filepath.Join(c.dir, "post.txt"))
 }
