@@ -1,6 +1,9 @@
 package newsletter
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Subscriber statuses. Only active subscribers receive campaigns.
 const (
@@ -47,6 +50,7 @@ type Subscriber struct {
 
 // SubscriberFilter selects subscribers in a listing. Zero fields do not filter.
 type SubscriberFilter struct {
+	ID       int64
 	List     string
 	Category string // subscribers who chose it, or who take every category
 	Status   string
@@ -87,4 +91,13 @@ type ImportOptions struct {
 	Resubscribe bool
 	// OnReject is called with each invalid row's error.
 	OnReject func(error)
+}
+
+// SubscriberStore is what the subscriber-facing web pages need of the
+// store.
+type SubscriberStore interface {
+	SubscriberByID(ctx context.Context, id int64) (*Subscriber, error)
+	SetSubscriberStatus(ctx context.Context, email, status string) (changed bool, err error)
+	SetSubscriberCategories(ctx context.Context, id int64, categories []string) error
+	Categories(ctx context.Context) ([]Category, error)
 }

@@ -384,6 +384,10 @@ func (db *DB) EachSubscriber(ctx context.Context, filter newsletter.SubscriberFi
 		where = append(where, "s.email = ?")
 		args = append(args, filter.Email)
 	}
+	if filter.ID != 0 {
+		where = append(where, "s.id = ?")
+		args = append(args, filter.ID)
+	}
 	// Categories and lists come as ordered, \x1f-joined columns so one
 	// pass over the rows is enough.
 	rows, err := db.db.QueryContext(ctx, `SELECT s.id, s.email, s.name, s.status, s.status_changed_at, s.created_at,
@@ -436,6 +440,51 @@ func (db *DB) SubscriberByEmail(ctx context.Context, email string) (*newsletter.
 		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
 	}
 	return out[0], nil
+}
+
+// SubscriberByID returns one subscriber.
+func (db *DB) SubscriberByID(ctx context.Context, id int64) (*newsletter.Subscriber, error) {
+	out, err := db.Subscribers(ctx, newsletter.SubscriberFilter{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %d", id)
+	}
+	return out[0], nil
+}
+
+// SetSubscriberCategories replaces a subscriber's categories; none means
+// every category. Unknown category names are refused.
+func (db *DB) SetSubscriberCategories(ctx context.Context, id int64, categories []string) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE subscribers SET updated_at = ? WHERE id = ?`, db.nowText(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %d", id)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriber_categories WHERE subscriber_id = ?`, id); err != nil {
+		return err
+	}
+	for i, name := range newsletter.UniqueCategories(categories) {
+		var cid int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM categories WHERE key = ?`, newsletter.CategoryKey(name)).Scan(&cid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return newsletter.Errorf(newsletter.EINVALID, "no category %q", name)
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subscriber_categories (subscriber_id, category_id, position) VALUES (?, ?, ?)`, id, cid, i); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Lists returns every list with its member counts, by name.

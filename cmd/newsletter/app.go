@@ -90,6 +90,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed.`,
 		a.deliveriesCommand(),
 		a.templatesCommand(),
 		a.scheduleCommand(),
+		a.serveCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

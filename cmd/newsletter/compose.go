@@ -68,17 +68,24 @@ func (a *app) mailSetup(cmd *cobra.Command, f *mailFlags) (*mailSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret := cfg.Unsubscribe.Secret
-	if secret == "" {
-		if secret, err = db.Secret(cmd.Context()); err != nil {
-			return nil, err
-		}
-	}
-	signer, err := subscribers.NewSigner(secret)
+	signer, err := linkSigner(cmd.Context(), cfg, db)
 	if err != nil {
 		return nil, err
 	}
 	return &mailSetup{cfg: cfg, db: db, renderer: r, builder: b, signer: signer}, nil
+}
+
+// linkSigner signs subscriber links with unsubscribe.secret, or with a
+// secret kept in the database when the config has none.
+func linkSigner(ctx context.Context, cfg *Config, db *sqlite.DB) (*subscribers.Signer, error) {
+	secret := cfg.Unsubscribe.Secret
+	if secret == "" {
+		var err error
+		if secret, err = db.Secret(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return subscribers.NewSigner(secret)
 }
 
 // transport opens the configured transport; flags override env and config.

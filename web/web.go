@@ -1,0 +1,257 @@
+// Package web serves the pages a subscriber reaches from a message: one-click
+// unsubscribe (RFC 8058), an unsubscribe confirmation page and the category
+// preferences page. Links carry a signed token that names the subscriber and
+// the list; no login, cookie or session is needed.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/subscribers"
+)
+
+//go:embed pages.html
+var pagesFS embed.FS
+
+var pages = template.Must(template.New("pages.html").Funcs(template.FuncMap{
+	"contains": func(list []string, s string) bool {
+		for _, v := range list {
+			if strings.EqualFold(v, s) {
+				return true
+			}
+		}
+		return false
+	},
+}).ParseFS(pagesFS, "pages.html"))
+
+// Site is what the pages say of the sender.
+type Site struct {
+	Name string
+	URL  string
+}
+
+// Handler serves the subscriber pages.
+type Handler struct {
+	store  newsletter.SubscriberStore
+	signer *subscribers.Signer
+	site   Site
+	log    *slog.Logger
+	mux    *http.ServeMux
+}
+
+// New returns the handler.
+func New(store newsletter.SubscriberStore, signer *subscribers.Signer, site Site, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{store: store, signer: signer, site: site, log: log, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
+	h.mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
+	h.mux.HandleFunc("GET /preferences/{token}", h.preferencesPage)
+	h.mux.HandleFunc("POST /preferences/{token}", h.savePreferences)
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	return h
+}
+
+// maxBody bounds what a form may send.
+const maxBody = 64 << 10
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Cache-Control", "no-store")
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	h.mux.ServeHTTP(w, r)
+}
+
+type pageData struct {
+	Site       Site
+	Page       string // which block of pages.html
+	Email      string
+	Status     string
+	Categories []string // every category
+	Chosen     []string // the subscriber's; empty: all
+	Message    string
+	Unsub      string // unsubscribe URL path
+}
+
+func (h *Handler) render(w http.ResponseWriter, code int, d pageData) {
+	d.Site = h.site
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	if err := pages.ExecuteTemplate(w, "page", d); err != nil {
+		h.log.Error("rendering page", "page", d.Page, "err", err)
+	}
+}
+
+func (h *Handler) fail(w http.ResponseWriter, code int, msg string) {
+	h.render(w, code, pageData{Page: "error", Message: msg})
+}
+
+// subscriber verifies the token for purpose and loads its subscriber.
+func (h *Handler) subscriber(r *http.Request, purpose string) (*newsletter.Subscriber, subscribers.Token, error) {
+	tok, err := h.signer.Verify(purpose, r.PathValue("token"))
+	if err != nil {
+		return nil, tok, err
+	}
+	s, err := h.store.SubscriberByID(r.Context(), tok.Subscriber)
+	return s, tok, err
+}
+
+func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
+	s, _, err := h.subscriber(r, subscribers.PurposeUnsubscribe)
+	if err != nil {
+		h.tokenError(w, err)
+		return
+	}
+	// A GET never unsubscribes: mail scanners follow links.
+	h.render(w, http.StatusOK, pageData{Page: "unsubscribe", Email: s.Email, Status: s.Status})
+}
+
+// unsubscribe handles the one-click POST of a mailbox provider (body
+// List-Unsubscribe=One-Click, form-urlencoded or multipart) and the button of
+// the confirmation page. It answers directly, never with a redirect.
+func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	oneClick := parseForm(r) && r.PostFormValue("List-Unsubscribe") == "One-Click"
+	s, tok, err := h.subscriber(r, subscribers.PurposeUnsubscribe)
+	if err != nil {
+		var ae *newsletter.Error
+		if oneClick && errors.As(err, &ae) && ae.Code == newsletter.ENOTFOUND {
+			// Removed already: nobody to mail, which is what was asked.
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte("Unsubscribed.\n"))
+			return
+		}
+		h.tokenError(w, err)
+		return
+	}
+	if s.Status == newsletter.StatusActive || s.Status == newsletter.StatusUnconfirmed {
+		if _, err := h.store.SetSubscriberStatus(context.WithoutCancel(r.Context()), s.Email, newsletter.StatusUnsubscribed); err != nil {
+			h.log.Error("unsubscribe", "subscriber", s.ID, "err", err)
+			h.fail(w, http.StatusInternalServerError, "Something went wrong on our side; please try again in a minute.")
+			return
+		}
+		h.log.Info("unsubscribed", "email", s.Email, "list", tok.List, "one_click", oneClick)
+	}
+	if oneClick {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("Unsubscribed.\n"))
+		return
+	}
+	h.render(w, http.StatusOK, pageData{Page: "unsubscribed", Email: s.Email})
+}
+
+func (h *Handler) preferencesPage(w http.ResponseWriter, r *http.Request) {
+	s, tok, err := h.subscriber(r, subscribers.PurposePreferences)
+	if err != nil {
+		h.tokenError(w, err)
+		return
+	}
+	d, err := h.preferencesData(r.Context(), s, tok)
+	if err != nil {
+		h.fail(w, http.StatusInternalServerError, "Something went wrong on our side; please try again in a minute.")
+		return
+	}
+	h.render(w, http.StatusOK, d)
+}
+
+func (h *Handler) savePreferences(w http.ResponseWriter, r *http.Request) {
+	s, tok, err := h.subscriber(r, subscribers.PurposePreferences)
+	if err != nil {
+		h.tokenError(w, err)
+		return
+	}
+	if !parseForm(r) {
+		h.fail(w, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	chosen := r.PostForm["category"]
+	if r.PostFormValue("all") == "1" {
+		chosen = nil
+	}
+	if err := h.store.SetSubscriberCategories(context.WithoutCancel(r.Context()), s.ID, chosen); err != nil {
+		if newsletter.ErrorCode(err) == newsletter.EINVALID {
+			h.fail(w, http.StatusBadRequest, newsletter.ErrorMessage(err))
+			return
+		}
+		h.fail(w, http.StatusInternalServerError, "Something went wrong on our side; please try again in a minute.")
+		return
+	}
+	h.log.Info("preferences saved", "email", s.Email, "categories", strings.Join(chosen, ", "))
+	s.Categories = newsletter.UniqueCategories(chosen)
+	d, err := h.preferencesData(r.Context(), s, tok)
+	if err != nil {
+		h.fail(w, http.StatusInternalServerError, "Something went wrong on our side; please try again in a minute.")
+		return
+	}
+	d.Message = "Saved."
+	h.render(w, http.StatusOK, d)
+}
+
+func (h *Handler) preferencesData(ctx context.Context, s *newsletter.Subscriber, tok subscribers.Token) (pageData, error) {
+	cats, err := h.store.Categories(ctx)
+	if err != nil {
+		return pageData{}, err
+	}
+	names := make([]string, 0, len(cats))
+	for _, c := range cats {
+		names = append(names, c.Name)
+	}
+	sort.Strings(names)
+	unsub := h.signer.Sign(subscribers.Token{Purpose: subscribers.PurposeUnsubscribe, Subscriber: s.ID, List: tok.List})
+	return pageData{Page: "preferences", Email: s.Email, Status: s.Status, Categories: names, Chosen: s.Categories, Unsub: "/unsubscribe/" + unsub}, nil
+}
+
+func (h *Handler) tokenError(w http.ResponseWriter, err error) {
+	switch newsletter.ErrorCode(err) {
+	case newsletter.ENOTFOUND:
+		h.fail(w, http.StatusNotFound, "We have no subscriber for this link any more; you will get no mail from us.")
+	case newsletter.EINVALID:
+		h.fail(w, http.StatusBadRequest, "This link is not valid. It may be incomplete: try copying the whole link from the message.")
+	default:
+		h.fail(w, http.StatusInternalServerError, "Something went wrong on our side; please try again in a minute.")
+	}
+}
+
+// parseForm reads a urlencoded or multipart body; it reports success.
+func parseForm(r *http.Request) bool {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(maxBody) == nil
+	}
+	return r.ParseForm() == nil
+}
+
+// Serve runs the handler on addr until ctx is cancelled, then shuts down
+// gracefully.
+func Serve(ctx context.Context, addr string, h http.Handler, ready func(addr string)) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return newsletter.Errorf(newsletter.EINVALID, "--addr %s: %v", addr, err)
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
