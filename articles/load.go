@@ -2,13 +2,16 @@ package articles
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/example/newsletter"
 )
@@ -35,43 +38,83 @@ func isMarkdownName(name string) bool {
 	return ext == ".md" || ext == ".markdown"
 }
 
-func isArticleName(name string) bool {
-	return isMarkdownName(name) || strings.ToLower(filepath.Ext(name)) == ".txt"
+func isFeedName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".rss" || ext == ".atom" || ext == ".xml"
 }
 
-// Load reads every source named in args — files, directories (recursively,
-// .txt, .md and .markdown files) and "-" for stdin — and parses them all. It
-// returns the articles of the valid sources and one error for each invalid
-// one, so a caller can report every problem before storing anything. Two
-// sources with the same slug are an error too.
-func Load(args []string, stdin io.Reader, siteURL string) ([]*newsletter.Article, []error) {
+// isArticleName says which files a directory walk takes; .xml files are
+// taken only when named.
+func isArticleName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return isMarkdownName(name) || ext == ".txt" || ext == ".rss" || ext == ".atom"
+}
+
+// Loader reads article sources.
+type Loader struct {
+	SiteURL string       // articles without a URL get SiteURL/slug
+	Stdin   io.Reader    // read for the source "-"
+	HTTP    *http.Client // fetches feed URLs; nil means a client with a 30 s timeout
+}
+
+// Load reads every source named in args — files, directories (recursively:
+// .txt, .md, .markdown, .rss and .atom files), RSS or Atom feeds by URL or
+// file, and "-" for stdin — and parses them all. It returns the articles of
+// the valid sources and one error for each invalid one, so a caller can
+// report every problem before storing anything. Two sources with the same
+// slug are an error too.
+func (l *Loader) Load(ctx context.Context, args []string) ([]*newsletter.Article, []error) {
 	var out []*newsletter.Article
 	var errs []error
 	bySlug := map[string]string{}
-	add := func(name string, src []byte) {
-		a, err := Parse(name, src, siteURL)
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
+	keep := func(name string, a *newsletter.Article) {
 		if prev, ok := bySlug[a.Slug]; ok {
-			errs = append(errs, errorf(name, 0, "slug %q is also the slug of %s; give one of them another title or a slug: in its front matter", a.Slug, prev))
+			errs = append(errs, errorf(name, 0, "slug %q (%s) is also the slug of an article from %s; give one of them another title or a slug: in its front matter", a.Slug, clip(a.Title, 40), prev))
 			return
 		}
 		bySlug[a.Slug] = name
 		out = append(out, a)
 	}
+	add := func(name string, src []byte) {
+		if isFeedName(name) || strings.HasPrefix(name, "http://") || strings.HasPrefix(name, "https://") {
+			arts, ferrs := ParseFeed(name, src, l.SiteURL)
+			errs = append(errs, ferrs...)
+			for _, a := range arts {
+				keep(name, a)
+			}
+			return
+		}
+		a, err := Parse(name, src, l.SiteURL)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		keep(name, a)
+	}
+	client := l.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
 	for _, arg := range args {
 		switch {
 		case arg == "-":
-			src, err := io.ReadAll(stdin)
+			if l.Stdin == nil {
+				errs = append(errs, errorf(StdinName, 0, "no standard input"))
+				continue
+			}
+			src, err := io.ReadAll(l.Stdin)
 			if err != nil {
 				errs = append(errs, errorf(StdinName, 0, "%v", err))
 				continue
 			}
 			add(StdinName, src)
 		case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
-			errs = append(errs, errorf(arg, 0, "reading feeds is not supported yet; save the articles as files"))
+			src, err := FetchFeed(ctx, client, arg)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			add(arg, src)
 		default:
 			files, err := expand(arg)
 			if err != nil {
@@ -99,8 +142,8 @@ func expand(arg string) ([]string, error) {
 		return nil, errorf(arg, 0, "%v", unwrapPathError(err))
 	}
 	if !fi.IsDir() {
-		if !isArticleName(arg) {
-			return nil, errorf(arg, 0, "not an article file: use .txt (post format), .md or .markdown")
+		if !isArticleName(arg) && !isFeedName(arg) {
+			return nil, errorf(arg, 0, "not an article file: use .txt (post format), .md or .markdown, or an .rss, .atom or .xml feed")
 		}
 		return []string{arg}, nil
 	}
@@ -121,7 +164,7 @@ func expand(arg string) ([]string, error) {
 		return nil, errorf(arg, 0, "%v", unwrapPathError(err))
 	}
 	if len(files) == 0 {
-		return nil, errorf(arg, 0, "directory has no .txt, .md or .markdown files")
+		return nil, errorf(arg, 0, "directory has no .txt, .md, .markdown, .rss or .atom files")
 	}
 	sort.Strings(files)
 	return files, nil

@@ -19,10 +19,11 @@ func (a *app) articlesCommand() *cobra.Command {
 
 func (a *app) articlesAddCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "add PATH|- ...",
-		Short: "Add or update articles from files, directories or stdin",
-		Long: `add reads articles from files, directories (recursively: .txt, .md and
-.markdown files) and - (standard input), and stores them.
+		Use:   "add PATH|URL|- ...",
+		Short: "Add or update articles from files, directories, feeds or stdin",
+		Long: `add reads articles from files, directories (recursively: .txt, .md,
+.markdown, .rss and .atom files), RSS or Atom feeds (a URL, or an .rss, .atom
+or .xml file) and - (standard input), and stores them.
 
 The plain-text post format (.txt):
   March 4, 2025                      line 1: the publication date
@@ -33,11 +34,16 @@ The plain-text post format (.txt):
 Markdown files start with front matter (title, date, categories, and optional
 summary, slug, url, author) between "---" lines.
 
+A feed gives one article per item: its title, publication date, categories,
+link, and its content converted to Markdown (scripts, styles and images are
+dropped).
+
 The batch is all or nothing: if any source is invalid, every problem is listed
 as FILE:LINE: reason and nothing is stored. Adding the same article again
 changes nothing; an edited one is updated (articles are identified by slug).`,
 		Example: `  newsletter articles add examples/articles
   newsletter articles add post.txt news/*.md
+  newsletter articles add https://example.org/feed.xml
   cat post.txt | newsletter articles add -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -45,7 +51,8 @@ changes nothing; an edited one is updated (articles are identified by slug).`,
 			if err != nil {
 				return err
 			}
-			list, errs := articles.Load(args, a.stdin, cfg.Site.URL)
+			loader := &articles.Loader{SiteURL: cfg.Site.URL, Stdin: a.stdin}
+			list, errs := loader.Load(cmd.Context(), args)
 			if len(errs) > 0 {
 				for _, e := range errs {
 					fmt.Fprintln(a.stderr, e)
