@@ -57,9 +57,12 @@ A first run:
   newsletter init                             # newsletter.toml and the database
   newsletter articles add examples/articles   # take articles in
   newsletter subscribers import examples/subscribers.csv
-  newsletter digest --since 2000-01-01        # mail lands in outbox/
+  newsletter digest --since 2026-11-01        # mail lands in outbox/
+  newsletter serve                            # one-click unsubscribe, preferences
+  newsletter schedule                         # the weekly digest, unattended
 
-Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed.`,
+Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed,
+130 interrupted (run the same command again to resume).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {

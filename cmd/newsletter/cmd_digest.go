@@ -101,6 +101,9 @@ a list once; --again sends it another time.`,
 }
 
 func (a *app) checkSendFlags(f *sendFlags) error {
+	if f.rate < 0 || f.retries < 0 || f.concurrency < 0 {
+		return usagef("--rate, --retries and --concurrency take 0 or more")
+	}
 	if err := subscribers.ValidListName(f.list); err != nil {
 		return usagef("--list: %s", newsletter.ErrorMessage(err))
 	}
@@ -284,10 +287,10 @@ func (a *app) sendCampaign(ctx context.Context, ms *mailSetup, f *sendFlags, c *
 		Retries:     ms.cfg.Transport.Retries,
 		Logger:      a.log,
 	}
-	if f.rate >= 0 {
+	if f.changed("rate") {
 		s.Rate = f.rate
 	}
-	if f.retries >= 0 {
+	if f.changed("retries") {
 		s.Retries = f.retries
 	}
 	if d := os.Getenv("NEWSLETTER_RETRY_BACKOFF"); d != "" {

@@ -22,17 +22,24 @@ type mailFlags struct {
 	concurrency  int
 	rate         float64
 	retries      int
+	cmd          *cobra.Command // to tell a flag given from its default
+}
+
+// changed reports whether the flag was given on the command line.
+func (f *mailFlags) changed(name string) bool {
+	return f.cmd != nil && f.cmd.Flags().Changed(name)
 }
 
 func (f *mailFlags) add(cmd *cobra.Command, sending bool) {
+	f.cmd = cmd
 	cmd.Flags().StringVar(&f.templatesDir, "templates", "", "a `directory` whose files override the built-in templates")
 	if !sending {
 		return
 	}
 	cmd.Flags().StringVar(&f.transport, "transport", "", "where mail goes: smtp://HOST:PORT, smtps://..., file://DIR (env NEWSLETTER_TRANSPORT)")
-	cmd.Flags().IntVar(&f.concurrency, "concurrency", 0, "SMTP connections at once (default 4)")
-	cmd.Flags().Float64Var(&f.rate, "rate", -1, "messages per second over all connections; 0 is unlimited")
-	cmd.Flags().IntVar(&f.retries, "retries", -1, "attempts after a temporary failure (default 5)")
+	cmd.Flags().IntVar(&f.concurrency, "concurrency", 0, "SMTP connections at once (default: transport.concurrency, else 4)")
+	cmd.Flags().Float64Var(&f.rate, "rate", 0, "messages per second over all connections, 0 unlimited (default: transport.rate)")
+	cmd.Flags().IntVar(&f.retries, "retries", 0, "attempts after a temporary failure (default: transport.retries, else 5)")
 }
 
 // mailer is what rendering and sending need, made once per command.
@@ -71,6 +78,11 @@ func (a *app) mailSetup(cmd *cobra.Command, f *mailFlags) (*mailSetup, error) {
 	signer, err := linkSigner(cmd.Context(), cfg, db)
 	if err != nil {
 		return nil, err
+	}
+	if u, err := url.Parse(cfg.Site.PublicURL); err != nil || u.Host == "" {
+		return nil, newsletter.Errorf(newsletter.EINVALID, "site.public_url %q must be an absolute URL, like https://news.example.org", cfg.Site.PublicURL)
+	} else if u.Scheme != "https" && u.Hostname() != "localhost" && u.Hostname() != "127.0.0.1" {
+		a.log.Warn("site.public_url is not HTTPS: mailbox providers ignore one-click unsubscribe (RFC 8058) without it", "public_url", cfg.Site.PublicURL)
 	}
 	return &mailSetup{cfg: cfg, db: db, renderer: r, builder: b, signer: signer}, nil
 }
