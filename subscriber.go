@@ -100,4 +100,6 @@ type SubscriberStore interface {
 	SetSubscriberStatus(ctx context.Context, email, status string) (changed bool, err error)
 	SetSubscriberCategories(ctx context.Context, id int64, categories []string) error
 	Categories(ctx context.Context) ([]Category, error)
+	RequestSubscription(ctx context.Context, in *SubscriberInput, list string, cooldown time.Duration) (*Subscriber, bool, error)
+	ConfirmSubscription(ctx context.Context, id int64, maxAge time.Duration) (bool, error)
 }

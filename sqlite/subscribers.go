@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/example/newsletter"
 )
@@ -506,4 +507,98 @@ func (db *DB) Lists(ctx context.Context) ([]newsletter.List, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, rows.Err()
+}
+
+// RequestSubscription records a sign-up from the subscribe form: a new
+// address is stored as unconfirmed with its categories and list; a known one
+// keeps its status until it confirms. It reports whether a confirmation mail
+// should go out now: not for an active subscriber, and not twice within
+// cooldown (so the form cannot be used to flood someone's mailbox).
+func (db *DB) RequestSubscription(ctx context.Context, in *newsletter.SubscriberInput, list string, cooldown time.Duration) (*newsletter.Subscriber, bool, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback()
+	now := db.now()
+	// The public form may choose categories, never create them.
+	for _, c := range in.Categories {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM categories WHERE key = ?`, newsletter.CategoryKey(c)).Scan(&n); err != nil {
+			return nil, false, err
+		} else if n == 0 {
+			return nil, false, newsletter.Errorf(newsletter.EINVALID, "no category %q", c)
+		}
+	}
+	var id int64
+	var status, sentAt string
+	err = tx.QueryRowContext(ctx, `SELECT id, status, confirm_sent_at FROM subscribers WHERE email = ?`, in.Email).Scan(&id, &status, &sentAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		im, err := newImporter(ctx, tx, formatTime(now))
+		if err != nil {
+			return nil, false, err
+		}
+		defer im.close()
+		in.Status = newsletter.StatusUnconfirmed
+		if _, err := im.upsert(ctx, in, []string{list}, false); err != nil {
+			return nil, false, err
+		}
+	case err != nil:
+		return nil, false, err
+	case status == newsletter.StatusActive:
+		return nil, false, tx.Commit()
+	default:
+		if t := parseTime(sentAt); !t.IsZero() && now.Sub(t) < cooldown {
+			return nil, false, tx.Commit()
+		}
+		if status == newsletter.StatusUnconfirmed && in.HasCategories {
+			im, err := newImporter(ctx, tx, formatTime(now))
+			if err != nil {
+				return nil, false, err
+			}
+			defer im.close()
+			if err := im.setCategories(ctx, id, in.Categories); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ? WHERE email = ?`, formatTime(now), in.Email); err != nil {
+		return nil, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, err
+	}
+	s, err := db.SubscriberByEmail(ctx, in.Email)
+	return s, err == nil, err
+}
+
+// ConfirmSubscription makes a subscriber active after they followed the
+// link of a confirmation mail sent within maxAge. An unsubscribed, bounced
+// or complained address is made active this way too: confirming is the
+// person's own request.
+func (db *DB) ConfirmSubscription(ctx context.Context, id int64, maxAge time.Duration) (bool, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var status, sentAt string
+	if err := tx.QueryRowContext(ctx, `SELECT status, confirm_sent_at FROM subscribers WHERE id = ?`, id).Scan(&status, &sentAt); errors.Is(err, sql.ErrNoRows) {
+		return false, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %d", id)
+	} else if err != nil {
+		return false, err
+	}
+	if status == newsletter.StatusActive {
+		return false, nil
+	}
+	now := db.now()
+	if t := parseTime(sentAt); t.IsZero() || now.Sub(t) > maxAge {
+		return false, newsletter.Errorf(newsletter.EINVALID, "this confirmation link has expired; please subscribe again")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'active', status_changed_at = ?, updated_at = ?, hard_failures = 0 WHERE id = ?`,
+		formatTime(now), formatTime(now), id); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
 }

@@ -47,6 +47,7 @@ var Files = []string{
 	"layout.html", "layout.txt",
 	"digest.subject", "digest.html", "digest.txt",
 	"article.subject", "article.html", "article.txt",
+	"confirm.subject", "confirm.html", "confirm.txt",
 }
 
 // TextWidth is the width the text part is wrapped at.
@@ -111,6 +112,7 @@ type Renderer struct {
 	layoutHTML *htmltemplate.Template
 	layoutText *texttemplate.Template
 	kinds      map[string]*kindTemplates
+	confirm    *kindTemplates // the double opt-in mail: whole documents, no layout
 
 	mu       sync.Mutex
 	articles map[string]Article  // by slug and hash
@@ -248,7 +250,52 @@ func (r *Renderer) parse(src map[string]source, inline bool) error {
 		}
 		r.kinds[kind] = k
 	}
+	c := &kindTemplates{}
+	if c.subject, err = texttemplate.New(src["confirm.subject"].path).Funcs(funcs).Parse(src["confirm.subject"].text); err != nil {
+		return templateError(err)
+	}
+	ch := src["confirm.html"]
+	chs := ch.text
+	if inline {
+		if chs, err = inlineTemplate(ch, styleBlock(ch.text), false); err != nil {
+			return err
+		}
+	}
+	if c.html, err = htmltemplate.New(ch.path).Funcs(funcs).Parse(chs); err != nil {
+		return templateError(err)
+	}
+	if c.text, err = texttemplate.New(src["confirm.txt"].path).Funcs(funcs).Parse(src["confirm.txt"].text); err != nil {
+		return templateError(err)
+	}
+	r.confirm = c
 	return nil
+}
+
+// confirmData is what the confirmation templates get.
+type confirmData struct {
+	Site       Site
+	Reader     Reader
+	Subject    string
+	ConfirmURL string
+}
+
+// Confirm renders the double opt-in mail asking reader to confirm at
+// confirmURL.
+func (r *Renderer) Confirm(reader Reader, confirmURL string) (*Message, error) {
+	reader.Name = newsletter.OneLine(reader.Name)
+	d := confirmData{Site: r.site, Reader: reader, ConfirmURL: confirmURL}
+	var subj, html, text bytes.Buffer
+	if err := r.confirm.subject.Execute(&subj, d); err != nil {
+		return nil, templateError(err)
+	}
+	d.Subject = newsletter.OneLine(subj.String())
+	if err := r.confirm.html.Execute(&html, d); err != nil {
+		return nil, templateError(err)
+	}
+	if err := r.confirm.text.Execute(&text, d); err != nil {
+		return nil, templateError(err)
+	}
+	return &Message{Subject: d.Subject, HTML: html.String(), Text: tidyText(text.String())}, nil
 }
 
 // templateError turns "template: file:line: msg" into "file:line: msg".
@@ -568,6 +615,9 @@ func Check(site Site, dir string) error {
 }
 
 func renderSamples(r *Renderer) error {
+	if _, err := r.Confirm(Reader{Name: "Sam Sample", Email: "sam@example.org"}, "https://example.org/confirm/token"); err != nil {
+		return err
+	}
 	arts := SampleArticles()
 	for _, kind := range []string{KindDigest, KindArticle} {
 		set := arts

@@ -36,9 +36,21 @@ var pages = template.Must(template.New("pages.html").Funcs(template.FuncMap{
 
 // Site is what the pages say of the sender.
 type Site struct {
-	Name string
-	URL  string
+	Name      string
+	URL       string
+	PublicURL string // where these pages are reachable; confirmation links point here
 }
+
+// SendConfirmation mails a subscriber the link that confirms their
+// subscription.
+type SendConfirmation func(ctx context.Context, s *newsletter.Subscriber, confirmURL string) error
+
+// Double opt-in timing: a confirmation mail is not sent to the same address
+// twice within ConfirmCooldown, and its link works for ConfirmMaxAge.
+const (
+	ConfirmCooldown = 10 * time.Minute
+	ConfirmMaxAge   = 7 * 24 * time.Hour
+)
 
 // Handler serves the subscriber pages.
 type Handler struct {
@@ -47,14 +59,36 @@ type Handler struct {
 	site   Site
 	log    *slog.Logger
 	mux    *http.ServeMux
+
+	list        string // the list the sign-up form joins
+	sendConfirm SendConfirmation
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithSignup enables the sign-up form (GET/POST /subscribe) and the
+// confirmation links (/confirm/TOKEN): new readers join list once they
+// confirm, by a mail that send delivers.
+func WithSignup(list string, send SendConfirmation) Option {
+	return func(h *Handler) { h.list, h.sendConfirm = list, send }
 }
 
 // New returns the handler.
-func New(store newsletter.SubscriberStore, signer *subscribers.Signer, site Site, log *slog.Logger) *Handler {
+func New(store newsletter.SubscriberStore, signer *subscribers.Signer, site Site, log *slog.Logger, opts ...Option) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{store: store, signer: signer, site: site, log: log, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(h)
+	}
+	if h.sendConfirm != nil {
+		h.mux.HandleFunc("GET /subscribe", h.subscribePage)
+		h.mux.HandleFunc("POST /subscribe", h.subscribe)
+		h.mux.HandleFunc("GET /confirm/{token}", h.confirmPage)
+		h.mux.HandleFunc("POST /confirm/{token}", h.confirm)
+	}
 	h.mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
 	h.mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
 	h.mux.HandleFunc("GET /preferences/{token}", h.preferencesPage)
@@ -204,13 +238,99 @@ func (h *Handler) preferencesData(ctx context.Context, s *newsletter.Subscriber,
 	if err != nil {
 		return pageData{}, err
 	}
+	names := categoryNames(cats)
+	unsub := h.signer.Sign(subscribers.Token{Purpose: subscribers.PurposeUnsubscribe, Subscriber: s.ID, List: tok.List})
+	return pageData{Page: "preferences", Email: s.Email, Status: s.Status, Categories: names, Chosen: s.Categories, Unsub: "/unsubscribe/" + unsub}, nil
+}
+
+func (h *Handler) subscribePage(w http.ResponseWriter, r *http.Request) {
+	cats, err := h.store.Categories(r.Context())
+	if err != nil {
+		h.fail(w, http.StatusInternalServerError, "Something went wrong on our side; please try again in a minute.")
+		return
+	}
+	h.render(w, http.StatusOK, pageData{Page: "subscribe", Categories: categoryNames(cats)})
+}
+
+// subscribe takes the sign-up form. Whatever the address's state, the
+// answer is the same, so the form tells nobody who is subscribed.
+func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(r) {
+		h.fail(w, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	email, err := subscribers.NormalizeEmail(r.PostFormValue("email"))
+	if err != nil {
+		cats, _ := h.store.Categories(r.Context())
+		h.render(w, http.StatusBadRequest, pageData{Page: "subscribe", Categories: categoryNames(cats),
+			Message: "Please check the address: " + strings.TrimPrefix(newsletter.ErrorMessage(err), "email ")})
+		return
+	}
+	chosen := newsletter.UniqueCategories(r.PostForm["category"])
+	in := &newsletter.SubscriberInput{Email: email, Name: subscribers.CleanName(r.PostFormValue("name")), HasName: true,
+		Categories: chosen, HasCategories: true}
+	ctx := context.WithoutCancel(r.Context())
+	s, send, err := h.store.RequestSubscription(ctx, in, h.list, ConfirmCooldown)
+	if err != nil {
+		if newsletter.ErrorCode(err) == newsletter.EINVALID {
+			h.fail(w, http.StatusBadRequest, newsletter.ErrorMessage(err))
+			return
+		}
+		h.log.Error("subscribe", "err", err)
+		h.fail(w, http.StatusInternalServerError, "Something went wrong on our side; please try again in a minute.")
+		return
+	}
+	if send {
+		tok := h.signer.Sign(subscribers.Token{Purpose: subscribers.PurposeConfirm, Subscriber: s.ID, List: h.list})
+		link := strings.TrimRight(h.site.PublicURL, "/") + "/confirm/" + tok
+		if err := h.sendConfirm(ctx, s, link); err != nil {
+			h.log.Error("sending the confirmation", "email", email, "err", err)
+			h.fail(w, http.StatusServiceUnavailable, "We could not send the confirmation mail just now; please try again later.")
+			return
+		}
+		h.log.Info("confirmation sent", "email", email)
+	}
+	h.render(w, http.StatusOK, pageData{Page: "check-mail", Email: email})
+}
+
+func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
+	s, _, err := h.subscriber(r, subscribers.PurposeConfirm)
+	if err != nil {
+		h.tokenError(w, err)
+		return
+	}
+	// As with unsubscribing, a GET changes nothing: scanners follow links.
+	h.render(w, http.StatusOK, pageData{Page: "confirm", Email: s.Email, Status: s.Status})
+}
+
+func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
+	s, _, err := h.subscriber(r, subscribers.PurposeConfirm)
+	if err != nil {
+		h.tokenError(w, err)
+		return
+	}
+	changed, err := h.store.ConfirmSubscription(context.WithoutCancel(r.Context()), s.ID, ConfirmMaxAge)
+	if err != nil {
+		if newsletter.ErrorCode(err) == newsletter.EINVALID {
+			h.fail(w, http.StatusGone, newsletter.ErrorMessage(err))
+			return
+		}
+		h.fail(w, http.StatusInternalServerError, "Something went wrong on our side; please try again in a minute.")
+		return
+	}
+	if changed {
+		h.log.Info("subscription confirmed", "email", s.Email)
+	}
+	h.render(w, http.StatusOK, pageData{Page: "confirmed", Email: s.Email})
+}
+
+func categoryNames(cats []newsletter.Category) []string {
 	names := make([]string, 0, len(cats))
 	for _, c := range cats {
 		names = append(names, c.Name)
 	}
 	sort.Strings(names)
-	unsub := h.signer.Sign(subscribers.Token{Purpose: subscribers.PurposeUnsubscribe, Subscriber: s.ID, List: tok.List})
-	return pageData{Page: "preferences", Email: s.Email, Status: s.Status, Categories: names, Chosen: s.Categories, Unsub: "/unsubscribe/" + unsub}, nil
+	return names
 }
 
 func (h *Handler) tokenError(w http.ResponseWriter, err error) {

@@ -1,16 +1,25 @@
 package main
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/spf13/cobra"
 
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/mailer"
+	"github.com/example/newsletter/subscribers"
+	"github.com/example/newsletter/templates"
 	"github.com/example/newsletter/web"
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var addr string
+	var addr, list string
+	var f mailFlags
+	var signup bool
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the subscriber pages: one-click unsubscribe and preferences",
+		Short: "Serve the subscriber pages: one-click unsubscribe, preferences, sign-up",
 		Long: `serve answers the links in every message, under site.public_url:
 
   POST /unsubscribe/TOKEN    one-click unsubscribe (RFC 8058), as Gmail and
@@ -18,30 +27,63 @@ func (a *app) serveCommand() *cobra.Command {
   GET  /unsubscribe/TOKEN    a page that asks before unsubscribing (a GET never
                              unsubscribes: mail scanners follow links)
   GET  /preferences/TOKEN    choose categories; POST saves them
+  GET  /subscribe            the sign-up form (double opt-in): POST sends a
+                             confirmation mail through the transport
+  GET  /confirm/TOKEN        asks to confirm; POST makes the reader active
   GET  /healthz              for load balancers
 
 Put it behind an HTTPS reverse proxy at public_url. Tokens are signed with
-unsubscribe.secret and need no login or cookie.`,
+unsubscribe.secret and need no login or cookie. --signup=false turns the
+sign-up form off.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.config(cmd)
+			if err := subscribers.ValidListName(list); err != nil {
+				return usagef("--list: %s", newsletter.ErrorMessage(err))
+			}
+			ms, err := a.mailSetup(cmd, &f)
 			if err != nil {
 				return err
 			}
-			db, err := a.store(cmd.Context())
-			if err != nil {
-				return err
+			site := web.Site{Name: ms.cfg.Site.Name, URL: ms.cfg.Site.URL, PublicURL: ms.cfg.Site.PublicURL}
+			var opts []web.Option
+			if signup {
+				tr, err := ms.transport(&f)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, web.WithSignup(list, ms.sendConfirmation(tr)))
 			}
-			signer, err := linkSigner(cmd.Context(), cfg, db)
-			if err != nil {
-				return err
-			}
-			h := web.New(db, signer, web.Site{Name: cfg.Site.Name, URL: cfg.Site.URL}, a.log)
+			h := web.New(ms.db, ms.signer, site, a.log, opts...)
 			return web.Serve(cmd.Context(), addr, h, func(bound string) {
-				a.log.Info("serving subscriber pages", "addr", bound, "public_url", cfg.Site.PublicURL)
+				a.log.Info("serving subscriber pages", "addr", bound, "public_url", ms.cfg.Site.PublicURL, "signup", signup)
 			})
 		},
 	}
+	f.add(cmd, false)
+	cmd.Flags().StringVar(&f.transport, "transport", "", "where confirmation mail goes (default: transport.url)")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "`HOST:PORT` to listen on")
+	cmd.Flags().StringVar(&list, "list", newsletter.DefaultList, "the `list` the sign-up form joins")
+	cmd.Flags().BoolVar(&signup, "signup", true, "serve the sign-up form and confirmation links")
 	return cmd
+}
+
+// sendConfirmation mails the double opt-in message over tr, one connection
+// per message.
+func (ms *mailSetup) sendConfirmation(tr mailer.Transport) web.SendConfirmation {
+	return func(ctx context.Context, s *newsletter.Subscriber, confirmURL string) error {
+		m, err := ms.renderer.Confirm(templates.Reader{Name: s.Name, Email: s.Email}, confirmURL)
+		if err != nil {
+			return err
+		}
+		built, err := ms.builder.Build(&mailer.Message{Campaign: "confirm", ToName: s.Name, ToEmail: s.Email, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+		if err != nil {
+			return err
+		}
+		conn, err := tr.Open(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", tr, err)
+		}
+		defer conn.Close()
+		return conn.Send(ctx, built)
+	}
 }

@@ -6,12 +6,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/newsletter/internal/smtptest"
+	"github.com/example/newsletter/mailer"
 )
 
 // TestServe_OneClickFromARealMessage follows the List-Unsubscribe header of
@@ -41,16 +45,7 @@ func TestServe_OneClickFromARealMessage(t *testing.T) {
 			t.Errorf("serve exited %d", code)
 		}
 	}()
-	for i := 0; ; i++ {
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 200 {
-			t.Fatal("serve did not start")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitHTTP(t, "http://"+addr+"/healthz")
 
 	eml, err := os.ReadFile(filepath.Join(outbox, "1", "ben.okafor@example.org.eml"))
 	if err != nil {
@@ -81,5 +76,76 @@ func TestServe_OneClickFromARealMessage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outbox, "2", "george.li@example.org.eml")); err != nil {
 		t.Fatalf("george (Transport) did not get the next digest: %v", err)
+	}
+}
+
+// TestServe_SignupEndToEnd: a reader signs up on the form, the confirmation
+// mail arrives at an SMTP server, its link confirms, and the next digest
+// reaches the new reader.
+func TestServe_SignupEndToEnd(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	sink := smtptest.Start(t)
+	c := newCLI(t)
+	cfg := filepath.Join(c.dir, "newsletter.toml")
+	raw, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(raw, []byte(`public_url = "https://news.example.org"`), []byte(`public_url = "http://`+addr+`"`), 1), 0o600)
+	c.loadExamples()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		var out, errb bytes.Buffer
+		done <- run(ctx, []string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", cfg, "serve", "--addr", addr, "--transport", sink.URL()}, nil, &out, &errb)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitHTTP(t, "http://"+addr+"/healthz")
+
+	resp, err := http.PostForm("http://"+addr+"/subscribe", url.Values{"email": {"zoe@example.org"}, "name": {"Zoë"}, "category": {"Libraries"}})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("subscribe: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	msgs := sink.Messages()
+	if len(msgs) != 1 || msgs[0].To[0] != "zoe@example.org" {
+		t.Fatalf("confirmation mail: %+v", msgs)
+	}
+	text, _, err := mailer.Parts(msgs[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`http://\S+/confirm/\S+`).FindString(text)
+	if link == "" {
+		t.Fatalf("no confirmation link in\n%s", text)
+	}
+	if out := c.ok("--format", "csv", "subscribers", "list", "--status", "unconfirmed"); !strings.Contains(out, "zoe@example.org,Zoë,unconfirmed,Libraries,newsletter") {
+		t.Fatalf("before confirming:\n%s", out)
+	}
+	resp, err = http.PostForm(link, url.Values{})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("confirm: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	c.ok("digest", "--since", "2026-11-01", "--transport", sink.URL())
+	if sink.Count("zoe@example.org") != 2 {
+		t.Fatalf("zoe received %d messages, want the confirmation and the digest", sink.Count("zoe@example.org"))
+	}
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			return
+		}
+		if i > 300 {
+			t.Fatalf("%s did not answer", url)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
