@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,6 +68,52 @@ func BenchmarkSender(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(sent)/elapsed.Seconds(), "msg/s")
+		})
+	}
+}
+
+// BenchmarkTransportOnly sends one pre-built message over and over through
+// the SMTP transport into the in-process sink, with no rendering and no
+// log: the ceiling the sender can approach on this machine. One op is one
+// message; compare its msg/s with BenchmarkSender's.
+func BenchmarkTransportOnly(b *testing.B) {
+	for _, conc := range []int{1, 4, 8} {
+		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
+			srv := smtptest.Start(b, smtptest.Discard())
+			builder, _ := mailer.NewBuilder("Millbrook Trust <news@example.org>", "Millbrook Trust")
+			r, _ := templates.New(templates.Site{Name: "Millbrook Trust", URL: "https://example.org"})
+			a := &newsletter.Article{Slug: "a", Title: "Article", Date: time.Now(), Summary: "Something happened in the town this week."}
+			a.ComputeHash()
+			c, _ := r.Content(newsletter.KindDigest, []*newsletter.Article{a, a, a, a, a})
+			m, _ := r.Render(c, templates.Reader{Name: "Reader", Email: "reader@example.org"}, templates.Links{Unsubscribe: "https://n.example.org/u/x", Preferences: "https://n.example.org/p/x"})
+			tr, _ := mailer.ParseTransport(srv.URL(), "")
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for w := 0; w < conc; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					// Each connection has its own copy: a built message is
+					// not written from two goroutines at once.
+					mine, _ := builder.Build(&mailer.Message{ToEmail: "reader@example.org", Subject: m.Subject, Text: m.Text, HTML: m.HTML, List: "newsletter"})
+					conn, err := tr.Open(context.Background())
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					defer conn.Close()
+					for next.Add(1) <= int64(b.N) {
+						if err := conn.Send(context.Background(), mine); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msg/s")
 		})
 	}
 }
