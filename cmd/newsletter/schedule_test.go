@@ -151,3 +151,34 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestSchedule_KeepsGoingWhenOneFails: a schedule whose run fails does not
+// stop the next one; --once then exits 1.
+func TestSchedule_KeepsGoingWhenOneFails(t *testing.T) {
+	c, srv := scheduleFixture(t, 3)
+	os.WriteFile(filepath.Join(c.dir, "newsletter.toml"), []byte(scheduleConfig+`
+[[schedule]]
+name = "broken"
+cron = "0 8 * * MON"
+timezone = "Europe/London"
+list = "nosuchlist"
+
+[[schedule]]
+name = "daily"
+cron = "0 7 * * *"
+timezone = "UTC"
+`), 0o644)
+	_, errs, code := c.run("schedule", "--once", "--now", "2026-11-30T09:05:00Z", "--transport", srv.URL())
+	if code != 1 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{
+		`name=weekly decision="period 2026-11-30T09:00:00Z: campaign 1 to list newsletter"`,
+		`name=broken decision=failed err="no list \"nosuchlist\"`,
+		`name=daily decision="period 2026-11-30T07:00:00Z: nothing new for list newsletter`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("log lacks %s\n%s", want, errs)
+		}
+	}
+}
