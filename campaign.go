@@ -103,6 +103,9 @@ type DeliveryUpdate struct {
 	// Permanent counts a permanent failure against the subscriber; Bounce
 	// marks the address bounced at once (5.1.x: no such user).
 	Permanent, Bounce bool
+	// Unclaimed applies the update only to a delivery still pending: a
+	// result decided without sending (a skipped reader, a rendering error).
+	Unclaimed bool
 }
 
 // DeliveryLog is what the sender needs of the store.
@@ -110,6 +113,9 @@ type DeliveryLog interface {
 	// PendingRecipients returns up to limit pending deliveries of a
 	// campaign with ids above afterID, in id order.
 	PendingRecipients(ctx context.Context, campaignID, afterID int64, limit int) ([]*Recipient, error)
-	// WriteDeliveries applies updates in one transaction.
-	WriteDeliveries(ctx context.Context, updates []DeliveryUpdate) error
+	// WriteDeliveries applies updates in one transaction. An update to
+	// sending claims a pending delivery; the ids of those no longer pending
+	// (another sender took them) are returned as lost, and their message
+	// must not be sent. No update ever changes a delivery that is sent.
+	WriteDeliveries(ctx context.Context, updates []DeliveryUpdate) (lost []int64, err error)
 }

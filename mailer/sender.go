@@ -58,10 +58,15 @@ type Stats struct {
 }
 
 // logItem is one write to the log; a mark carries done to be told when it
-// is committed.
+// is committed, and whether it claimed its delivery.
 type logItem struct {
 	u    newsletter.DeliveryUpdate
-	done chan error
+	done chan claimResult
+}
+
+type claimResult struct {
+	claimed bool
+	err     error
 }
 
 func (s *Sender) defaults() {
@@ -198,17 +203,18 @@ func (r *run) dispatch(ctx context.Context, campaignID int64) error {
 }
 
 // write queues an update; with wait it returns once the update is
-// committed.
-func (r *run) write(u newsletter.DeliveryUpdate, wait bool) error {
+// committed, and whether a mark claimed its delivery.
+func (r *run) write(u newsletter.DeliveryUpdate, wait bool) (bool, error) {
 	it := logItem{u: u}
 	if wait {
-		it.done = make(chan error, 1)
+		it.done = make(chan claimResult, 1)
 	}
 	r.items <- it
 	if wait {
-		return <-it.done
+		res := <-it.done
+		return res.claimed, res.err
 	}
-	return nil
+	return true, nil
 }
 
 // writeLog is the one goroutine that writes the log. A mark (an item with
@@ -224,20 +230,25 @@ func (r *run) writeLog(ctx context.Context) error {
 			return
 		}
 		err := failed
+		lost := map[int64]bool{}
 		if err == nil {
 			ups := make([]newsletter.DeliveryUpdate, len(batch))
 			for i, it := range batch {
 				ups[i] = it.u
 			}
-			err = r.s.Log.WriteDeliveries(ctx, ups)
+			var ids []int64
+			ids, err = r.s.Log.WriteDeliveries(ctx, ups)
 			if err != nil {
 				failed = err
 				r.abort(fmt.Errorf("writing the delivery log: %w", err))
 			}
+			for _, id := range ids {
+				lost[id] = true
+			}
 		}
 		for _, it := range batch {
 			if it.done != nil {
-				it.done <- err
+				it.done <- claimResult{claimed: !lost[it.u.DeliveryID], err: err}
 			}
 		}
 		batch = batch[:0]
@@ -302,14 +313,14 @@ func (r *run) deliver(ctx context.Context, rc *newsletter.Recipient, conn *Conn)
 		if rc.SubscriberID != 0 {
 			why = rc.Status
 		}
-		up.Status, up.Error = newsletter.DeliveryFailed, "not sent: the subscriber was "+why+" before sending"
+		up.Status, up.Error, up.Unclaimed = newsletter.DeliveryFailed, "not sent: the subscriber was "+why+" before sending", true
 		r.write(up, false)
 		r.count("skipped")
 		return true
 	}
 	m, err := r.s.Compose(ctx, rc)
 	if err != nil {
-		up.Status, up.Error = newsletter.DeliveryFailed, "rendering: "+newsletter.ErrorMessage(err)
+		up.Status, up.Error, up.Unclaimed = newsletter.DeliveryFailed, "rendering: "+newsletter.ErrorMessage(err), true
 		r.write(up, false)
 		r.count(newsletter.DeliveryFailed)
 		return true
@@ -319,10 +330,16 @@ func (r *run) deliver(ctx context.Context, rc *newsletter.Recipient, conn *Conn)
 			return false // cancelled before anything was marked: stays pending
 		}
 	}
-	// The mark is committed before the message can leave.
+	// The mark is committed before the message can leave, and it is a
+	// claim: a delivery another sender took is not sent twice.
 	up.Status, up.MessageID = newsletter.DeliverySending, m.MessageID
-	if err := r.write(up, true); err != nil {
+	claimed, err := r.write(up, true)
+	if err != nil {
 		return false
+	}
+	if !claimed {
+		r.s.Logger.Debug("taken by another sender", "email", rc.Email)
+		return true
 	}
 	// From here the message is in flight: finish it even when ctx is
 	// cancelled, but not when the run aborts... which only happens on a

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -484,5 +485,52 @@ func TestTransport_AuthMechanismsMailpit(t *testing.T) {
 	}
 	if n := len(mp.Messages(t)); n != 3 {
 		t.Errorf("mailpit holds %d messages, want 3", n)
+	}
+}
+
+// TestSender_TwoSendersNeverDuplicate runs two senders on the same campaign
+// at once, as if the lease had failed: marking a delivery sending is a
+// claim, so every reader still gets exactly one message.
+func TestSender_TwoSendersNeverDuplicate(t *testing.T) {
+	f := newFixture(t, 300)
+	srv := smtptest.Start(t)
+	srv.SetFaults(smtptest.Fault{Stage: smtptest.Rcpt, Delay: time.Millisecond})
+	second, err := sqlite.Open(context.Background(), f.db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	s1 := f.sender(t, srv.URL())
+	s2 := f.sender(t, srv.URL())
+	s2.Log = second
+	var wg sync.WaitGroup
+	var st [2]mailer.Stats
+	for i, s := range []*mailer.Sender{s1, s2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if st[i], err = s.Run(context.Background(), f.campaign); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if st[0].Sent == 0 || st[1].Sent == 0 {
+		t.Logf("one sender did all the work: %+v %+v", st[0], st[1])
+	}
+	if st[0].Sent+st[1].Sent != 300 {
+		t.Errorf("sent %d + %d, want 300", st[0].Sent, st[1].Sent)
+	}
+	for i := 0; i < 300; i++ {
+		email := fmt.Sprintf("reader%03d@example.org", i)
+		if n := srv.Count(email); n != 1 {
+			t.Errorf("%s received %d messages", email, n)
+		}
+	}
+	for e, d := range f.deliveries(t) {
+		if d.Status != "sent" {
+			t.Errorf("%s is %s", e, d.Status)
+		}
 	}
 }

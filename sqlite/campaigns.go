@@ -331,52 +331,83 @@ func (db *DB) PendingRecipients(ctx context.Context, campaignID, afterID int64, 
 	return out, rows.Err()
 }
 
-// WriteDeliveries applies updates to the delivery log in one transaction,
-// and counts permanent failures against their subscribers: a 5.1.x failure
-// or the third permanent failure in a row marks the address bounced; a
-// sent message resets the count.
-func (db *DB) WriteDeliveries(ctx context.Context, updates []newsletter.DeliveryUpdate) error {
+// WriteDeliveries applies updates to the delivery log in one transaction.
+// A mark to sending is a claim: it applies only to a pending delivery, and
+// the ids of deliveries that were no longer pending are returned as lost.
+// An Unclaimed update applies only to a pending delivery too; other updates
+// never change a delivery that is already sent. Permanent failures count
+// against their subscribers: a 5.1.x failure or the third permanent failure
+// in a row marks the address bounced; a sent message resets the count.
+func (db *DB) WriteDeliveries(ctx context.Context, updates []newsletter.DeliveryUpdate) ([]int64, error) {
 	if len(updates) == 0 {
-		return nil
+		return nil, nil
 	}
 	// The log must be written even when the run is being cancelled: a
 	// message that went out must be recorded as sent.
 	ctx = context.WithoutCancel(ctx)
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer tx.Rollback()
 	now := db.nowText()
-	upd, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, code = ?, error = ?,
-		message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, updated_at = ? WHERE id = ?`)
+	claim, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = 'sending', attempts = ?, code = ?, error = ?,
+		message_id = ?, updated_at = ? WHERE id = ? AND status = 'pending'`)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	defer claim.Close()
+	const set = `UPDATE deliveries SET status = ?, attempts = ?, code = ?, error = ?,
+		message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, updated_at = ? WHERE id = ? `
+	upd, err := tx.PrepareContext(ctx, set+`AND status != 'sent'`)
+	if err != nil {
+		return nil, err
 	}
 	defer upd.Close()
+	updPending, err := tx.PrepareContext(ctx, set+`AND status = 'pending'`)
+	if err != nil {
+		return nil, err
+	}
+	defer updPending.Close()
+	var lost []int64
 	for _, u := range updates {
-		if _, err := upd.ExecContext(ctx, u.Status, u.Attempts, u.Code, u.Error, u.MessageID, u.MessageID, now, u.DeliveryID); err != nil {
-			return err
-		}
-		if u.SubscriberID == 0 {
+		if u.Status == newsletter.DeliverySending {
+			res, err := claim.ExecContext(ctx, u.Attempts, u.Code, u.Error, u.MessageID, now, u.DeliveryID)
+			if err != nil {
+				return nil, err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				lost = append(lost, u.DeliveryID)
+			}
 			continue
+		}
+		st := upd
+		if u.Unclaimed {
+			st = updPending
+		}
+		res, err := st.ExecContext(ctx, u.Status, u.Attempts, u.Code, u.Error, u.MessageID, u.MessageID, now, u.DeliveryID)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 || u.SubscriberID == 0 {
+			continue // another sender's delivery, or already sent
 		}
 		switch {
 		case u.Status == newsletter.DeliverySent:
 			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET hard_failures = 0 WHERE id = ? AND hard_failures > 0`, u.SubscriberID); err != nil {
-				return err
+				return nil, err
 			}
 		case u.Permanent:
 			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET hard_failures = hard_failures + 1 WHERE id = ?`, u.SubscriberID); err != nil {
-				return err
+				return nil, err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'bounced', status_changed_at = ?, updated_at = ?
 				WHERE id = ? AND status = 'active' AND (? OR hard_failures >= 3)`, now, now, u.SubscriberID, u.Bounce); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	return tx.Commit()
+	return lost, tx.Commit()
 }
 
 // FinishCampaign marks a campaign done when none of its deliveries is

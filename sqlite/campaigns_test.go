@@ -148,3 +148,35 @@ func TestScheduleRunsRecordedOnce(t *testing.T) {
 		t.Errorf("last period = %s", last)
 	}
 }
+
+func TestWriteDeliveries_Claims(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	importCSV(t, db, "email\na@example.org\nb@example.org\n", newsletter.ImportOptions{})
+	a := article("x", "X", "2026-11-20")
+	db.UpsertArticles(ctx, []*newsletter.Article{a})
+	c, _ := db.CreateCampaign(ctx, newsletter.CampaignSpec{Kind: newsletter.KindArticle, List: "newsletter", Key: "k", ArticleIDs: []int64{a.ID}})
+	ds, _ := db.Deliveries(ctx, newsletter.DeliveryFilter{CampaignID: c.ID})
+	da, dbb := ds[0].ID, ds[1].ID
+	lost, err := db.WriteDeliveries(ctx, []newsletter.DeliveryUpdate{
+		{DeliveryID: da, Status: "sending", MessageID: "<1@x>"},
+		{DeliveryID: da, Status: "sending", MessageID: "<2@x>"}, // a second claim of the same row
+	})
+	if err != nil || len(lost) != 1 || lost[0] != da {
+		t.Fatalf("lost = %v, %v", lost, err)
+	}
+	db.WriteDeliveries(ctx, []newsletter.DeliveryUpdate{{DeliveryID: da, Status: "sent", Code: 250, Attempts: 1}})
+	// Nothing changes a sent delivery; an unclaimed result needs a pending one.
+	db.WriteDeliveries(ctx, []newsletter.DeliveryUpdate{
+		{DeliveryID: da, Status: "failed", Code: 550, Error: "late"},
+		{DeliveryID: da, Status: "pending"},
+		{DeliveryID: dbb, Status: "failed", Error: "skipped", Unclaimed: true},
+	})
+	ds, _ = db.Deliveries(ctx, newsletter.DeliveryFilter{CampaignID: c.ID})
+	if ds[0].Status != "sent" || ds[0].MessageID != "<1@x>" || ds[1].Status != "failed" {
+		t.Fatalf("deliveries = %+v %+v", ds[0], ds[1])
+	}
+	if lost, _ := db.WriteDeliveries(ctx, []newsletter.DeliveryUpdate{{DeliveryID: dbb, Status: "sending"}}); len(lost) != 1 {
+		t.Fatalf("a failed delivery was claimed: %v", lost)
+	}
+}

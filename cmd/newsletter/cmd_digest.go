@@ -138,13 +138,13 @@ func (a *app) sendSetup(cmd *cobra.Command, f *sendFlags) (*mailSetup, error) {
 
 // sendNew holds the sender lease, resumes the list's unfinished campaign,
 // then sends the campaign create makes (nil: nothing to send).
-func (a *app) sendNew(ctx context.Context, ms *mailSetup, f *sendFlags, create func() (*newsletter.Campaign, error)) error {
-	return a.withLease(ctx, ms.db, func() error {
+func (a *app) sendNew(ctx context.Context, ms *mailSetup, f *sendFlags, create func(ctx context.Context) (*newsletter.Campaign, error)) error {
+	return a.withLease(ctx, ms.db, func(ctx context.Context) error {
 		code, err := a.resume(ctx, ms, f)
 		if err != nil || code != exitOK {
 			return exitWith(code, err)
 		}
-		c, err := create()
+		c, err := create(ctx)
 		if err != nil || c == nil {
 			return err
 		}
@@ -181,7 +181,7 @@ func (a *app) runDigest(cmd *cobra.Command, f *sendFlags, since time.Time, categ
 		}
 		return a.dryRun(ctx, ms, messageSpec{kind: newsletter.KindDigest, list: f.list, campaign: "dry-run", articles: cands})
 	}
-	return a.sendNew(ctx, ms, f, func() (*newsletter.Campaign, error) {
+	return a.sendNew(ctx, ms, f, func(ctx context.Context) (*newsletter.Campaign, error) {
 		c, err := ms.db.CreateCampaign(ctx, newsletter.CampaignSpec{
 			Kind: newsletter.KindDigest, List: f.list, Key: fmt.Sprintf("digest:%s:%s", f.list, uniqueSuffix(a.now())),
 			Since: since, Categories: categories, Subject: subjectOf(ms, newsletter.KindDigest, cands),
@@ -213,7 +213,7 @@ func (a *app) runSend(cmd *cobra.Command, f *sendFlags, slug string, again bool)
 		spec.campaign = "dry-run"
 		return a.dryRun(ctx, ms, spec)
 	}
-	return a.sendNew(ctx, ms, f, func() (*newsletter.Campaign, error) {
+	return a.sendNew(ctx, ms, f, func(ctx context.Context) (*newsletter.Campaign, error) {
 		key := "article:" + f.list + ":" + art.Slug
 		if again {
 			key += ":" + uniqueSuffix(a.now())
@@ -397,13 +397,23 @@ func (a *app) dryRun(ctx context.Context, ms *mailSetup, spec messageSpec) error
 	return nil
 }
 
-// withLease runs fn holding the sender lease, renewed while fn runs.
-func (a *app) withLease(ctx context.Context, db *sqlite.DB, fn func() error) error {
+// errLeaseLost is the cause of a run's cancellation when another process
+// took the sender lease (this one was paused past its expiry).
+var errLeaseLost = errors.New("another process took over the sender lease")
+
+// withLease runs fn holding the sender lease, renewed while fn runs. If the
+// lease is lost, fn's context is cancelled: the send stops after the
+// messages in flight (and the claims in the log keep the two processes from
+// sending anything twice meanwhile).
+func (a *app) withLease(ctx context.Context, db *sqlite.DB, fn func(ctx context.Context) error) error {
 	host, _ := os.Hostname()
 	b := make([]byte, 8)
 	rand.Read(b)
 	l := sqlite.Lease{Holder: hex.EncodeToString(b), PID: os.Getpid(), Host: host}
-	const ttl = 30 * time.Second
+	ttl := 30 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("NEWSLETTER_LEASE_TTL")); err == nil && v > 0 {
+		ttl = v // for tests of a lost lease
+	}
 	isDead := func(cur sqlite.Lease) bool {
 		if cur.Host != host {
 			return false
@@ -414,6 +424,8 @@ func (a *app) withLease(ctx context.Context, db *sqlite.DB, fn func() error) err
 		return err
 	}
 	defer db.ReleaseLease(ctx, l.Holder)
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -424,11 +436,20 @@ func (a *app) withLease(ctx context.Context, db *sqlite.DB, fn func() error) err
 			case <-stop:
 				return
 			case <-t.C:
-				if err := db.RenewLease(context.WithoutCancel(ctx), l.Holder, ttl); err != nil {
+				err := db.RenewLease(context.WithoutCancel(ctx), l.Holder, ttl)
+				if newsletter.ErrorCode(err) == newsletter.ECONFLICT {
+					a.log.Error("the sender lease was taken over; stopping after the messages in flight")
+					cancel(errLeaseLost)
+					return
+				} else if err != nil {
 					a.log.Error("renewing the sender lease", "err", err)
 				}
 			}
 		}
 	}()
-	return fn()
+	err := fn(runCtx)
+	if errors.Is(context.Cause(runCtx), errLeaseLost) {
+		return exitWith(exitFailure, fmt.Errorf("%w; this run stopped after the messages in flight (they are logged)", errLeaseLost))
+	}
+	return err
 }

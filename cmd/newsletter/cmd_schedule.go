@@ -124,7 +124,7 @@ func (a *app) runSchedule(ctx context.Context, ms *mailSetup, f *sendFlags, s *s
 	}
 	period := schedule.Period(fired)
 	var decision string
-	err := a.withLease(ctx, ms.db, func() error {
+	err := a.withLease(ctx, ms.db, func(ctx context.Context) error {
 		sf := *f
 		sf.list = s.List
 		// A campaign of this list a crash interrupted goes first.
