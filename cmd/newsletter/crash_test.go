@@ -35,7 +35,7 @@ func TestDigest_KillAndResume(t *testing.T) {
 	digest := []string{"digest", "--since", "2026-11-01", "--transport", srv.URL(), "--concurrency", fmt.Sprint(concurrency)}
 	cmd := exec.Command(bin, append([]string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml")}, digest...)...)
 	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=")
-	var stderr strings.Builder
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -135,14 +135,12 @@ func TestDigest_Interrupt(t *testing.T) {
 	digest := []string{"digest", "--since", "2026-11-01", "--transport", srv.URL()}
 	cmd := exec.Command(bin, append([]string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml")}, digest...)...)
 	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=")
-	var stderr strings.Builder
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for srv.Count("") < 20 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitCount(t, srv, 20, cmd, stderr.String)
 	cmd.Process.Signal(os.Interrupt)
 	err = cmd.Wait()
 	var ee *exec.ExitError
@@ -209,9 +207,7 @@ func TestDigest_LeaseLost(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for srv.Count("") < 20 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitCount(t, srv, 20, cmd, stderr.String)
 	db, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -246,6 +242,20 @@ func TestDigest_LeaseLost(t *testing.T) {
 	}
 	if sent == 0 || sent == 300 {
 		t.Errorf("%d sent: the run should have stopped part way", sent)
+	}
+}
+
+// waitCount waits until the server has n messages, failing (and killing the
+// command) after a minute.
+func waitCount(t *testing.T, srv *smtptest.Server, n int, cmd *exec.Cmd, stderr func() string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for srv.Count("") < n {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the server got %d messages in a minute, want %d\n%s", srv.Count(""), n, stderr())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
