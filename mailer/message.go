@@ -3,6 +3,8 @@ package mailer
 import (
 	"bytes"
 	"crypto"
+	"errors"
+	"io/fs"
 	"crypto/rand"
 	"encoding/base32"
 	"net/mail"
@@ -105,6 +107,10 @@ func WithDKIM(domain, selector, keyFile string) BuilderOption {
 		}
 		key, err := os.ReadFile(keyFile)
 		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
 			return newsletter.Errorf(newsletter.EINVALID, "dkim.private_key_file %s: %v", keyFile, err)
 		}
 		return withDKIMKey(domain, selector, key)(b)
