@@ -3,10 +3,10 @@ package mailer
 import (
 	"bytes"
 	"crypto"
-	"errors"
-	"io/fs"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
+	"io/fs"
 	"net/mail"
 	"os"
 	"strings"
