@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // time zones work on machines without /usr/share/zoneinfo
 
 	"github.com/robfig/cron/v3"
 
