@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/sqlite"
 	"github.com/example/newsletter/subscribers"
 )
 
@@ -265,16 +267,8 @@ func (a *app) subscribersUnsubscribeCommand() *cobra.Command {
 		Use:   "unsubscribe EMAIL",
 		Short: "Mark a subscriber unsubscribed: they receive nothing more",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			email, err := subscribers.NormalizeEmail(args[0])
-			if err != nil {
-				return err
-			}
-			db, err := a.store(cmd.Context())
-			if err != nil {
-				return err
-			}
-			changed, err := db.SetSubscriberStatus(cmd.Context(), email, newsletter.StatusUnsubscribed)
+		RunE: a.onAddress(func(ctx context.Context, db *sqlite.DB, email string) error {
+			changed, err := db.SetSubscriberStatus(ctx, email, newsletter.StatusUnsubscribed)
 			if err != nil {
 				return err
 			}
@@ -284,7 +278,7 @@ func (a *app) subscribersUnsubscribeCommand() *cobra.Command {
 				a.infof("%s: already unsubscribed", email)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -296,21 +290,29 @@ func (a *app) subscribersRemoveCommand() *cobra.Command {
 delivery log keeps its rows. To stop mail but remember the address (so an
 import cannot add it back as active), use "subscribers unsubscribe" instead.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			email, err := subscribers.NormalizeEmail(args[0])
-			if err != nil {
-				return err
-			}
-			db, err := a.store(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := db.RemoveSubscriber(cmd.Context(), email); err != nil {
+		RunE: a.onAddress(func(ctx context.Context, db *sqlite.DB, email string) error {
+			if err := db.RemoveSubscriber(ctx, email); err != nil {
 				return err
 			}
 			a.infof("%s: removed", email)
 			return nil
-		},
+		}),
+	}
+}
+
+// onAddress runs fn with the command's one argument as a normalised
+// address and the open store.
+func (a *app) onAddress(fn func(ctx context.Context, db *sqlite.DB, email string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		email, err := subscribers.NormalizeEmail(args[0])
+		if err != nil {
+			return err
+		}
+		db, err := a.store(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return fn(cmd.Context(), db, email)
 	}
 }
 

@@ -33,8 +33,7 @@ func TestDigest_KillAndResume(t *testing.T) {
 	c.addReaders(readers)
 
 	digest := []string{"digest", "--since", "2026-11-01", "--transport", srv.URL(), "--concurrency", fmt.Sprint(concurrency)}
-	cmd := exec.Command(bin, append([]string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml")}, digest...)...)
-	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=")
+	cmd := c.command(bin, digest...)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -133,8 +132,7 @@ func TestDigest_Interrupt(t *testing.T) {
 	c := newCLI(t)
 	c.addReaders(200)
 	digest := []string{"digest", "--since", "2026-11-01", "--transport", srv.URL()}
-	cmd := exec.Command(bin, append([]string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml")}, digest...)...)
-	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=")
+	cmd := c.command(bin, digest...)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -172,6 +170,14 @@ func TestDigest_Interrupt(t *testing.T) {
 	}
 }
 
+// command runs the newsletter binary bin on c's database and config, with
+// no NEWSLETTER_* settings leaking in from the environment.
+func (c *cli) command(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, append([]string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml")}, args...)...)
+	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=")
+	return cmd
+}
+
 // addReaders adds n readers of every category and one article for them.
 func (c *cli) addReaders(n int) {
 	c.t.Helper()
@@ -199,9 +205,8 @@ func TestDigest_LeaseLost(t *testing.T) {
 	c := newCLI(t)
 	c.addReaders(300)
 	dbPath := filepath.Join(c.dir, "newsletter.db")
-	cmd := exec.Command(bin, "--db", dbPath, "--config", filepath.Join(c.dir, "newsletter.toml"),
-		"digest", "--since", "2026-11-01", "--transport", srv.URL(), "--concurrency", "2")
-	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=", "NEWSLETTER_LEASE_TTL=300ms")
+	cmd := c.command(bin, "digest", "--since", "2026-11-01", "--transport", srv.URL(), "--concurrency", "2")
+	cmd.Env = append(cmd.Env, "NEWSLETTER_LEASE_TTL=300ms")
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

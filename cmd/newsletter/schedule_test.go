@@ -102,9 +102,7 @@ func TestSchedule_LongRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, srv := scheduleFixture(t, 5)
-	cmd := exec.Command(bin, "--db", filepath.Join(c.dir, "newsletter.db"), "--config", filepath.Join(c.dir, "newsletter.toml"),
-		"schedule", "--transport", srv.URL())
-	cmd.Env = append(os.Environ(), "NEWSLETTER_DB=", "NEWSLETTER_CONFIG=", "NEWSLETTER_TRANSPORT=")
+	cmd := c.command(bin, "schedule", "--transport", srv.URL())
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
