@@ -45,3 +45,28 @@ func UniqueCategories(names []string) []string {
 	}
 	return out
 }
+
+// MatchArticles is the rule that says which articles a reader receives:
+// every article for a reader with no categories, else the articles that
+// share at least one category with the reader (compared by CategoryKey).
+// The order of arts is kept. The store's query that enqueues a campaign's
+// recipients implements the same rule in SQL; a test pins the two together.
+func MatchArticles(arts []*Article, categories []string) []*Article {
+	if len(categories) == 0 {
+		return arts
+	}
+	want := make(map[string]bool, len(categories))
+	for _, c := range categories {
+		want[CategoryKey(c)] = true
+	}
+	var out []*Article
+	for _, a := range arts {
+		for _, c := range a.Categories {
+			if want[CategoryKey(c)] {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package newsletter
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 )
 
 // Application error codes. A code tells a caller what kind of failure it has,
@@ -14,19 +15,37 @@ const (
 	ENOTFOUND = "not_found" // the named thing does not exist
 )
 
-// Error is an application error: a code and a message written for a person.
+// Error is an application error: a code and a message written for a person,
+// and the cause it wraps, if any, for errors.Is and errors.As.
 type Error struct {
 	Code    string
 	Message string
+	Err     error
 }
 
 // Error implements the error interface.
 func (e *Error) Error() string { return e.Message }
 
-// Errorf returns an *Error with the given code and a formatted message.
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and a formatted message. A
+// %w verb in format makes the argument the error's cause, as with
+// fmt.Errorf.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	err := fmt.Errorf(format, args...)
+	return &Error{Code: code, Message: err.Error(), Err: errors.Unwrap(err)}
 }
+
+// Sentinel errors that callers test with errors.Is.
+var (
+	// ErrAlreadySent: the campaign's key was used before; the same article
+	// or schedule period is not sent to a list twice.
+	ErrAlreadySent = errors.New("already sent")
+	// ErrNothingNew: a digest has no candidate articles; no campaign is
+	// made.
+	ErrNothingNew = errors.New("nothing new")
+)
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
 // any other non-nil error, and "" for nil.
@@ -50,4 +69,16 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return err.Error()
+}
+
+// PathCause returns the cause of a file-system error without the operation
+// and path that *fs.PathError adds ("no such file or directory" rather than
+// "open x: no such file or directory"), for messages that name the file
+// themselves.
+func PathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

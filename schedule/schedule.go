@@ -57,7 +57,7 @@ func Parse(entries []Entry) ([]*Schedule, error) {
 			if name == "" {
 				label = fmt.Sprintf("schedule #%d", i+1)
 			}
-			return newsletter.Errorf(newsletter.EINVALID, "%s: %s", label, fmt.Sprintf(format, args...))
+			return newsletter.Errorf(newsletter.EINVALID, "%s: %w", label, fmt.Errorf(format, args...))
 		}
 		if name == "" {
 			return nil, bad("needs a name")
@@ -74,7 +74,7 @@ func Parse(entries []Entry) ([]*Schedule, error) {
 		}
 		sched, err := parser.Parse(e.Cron)
 		if err != nil {
-			return nil, bad("cron %q: %v", e.Cron, err)
+			return nil, bad("cron %q: %w", e.Cron, err)
 		}
 		tz := e.Timezone
 		if tz == "" {
@@ -97,7 +97,7 @@ func Parse(entries []Entry) ([]*Schedule, error) {
 		}
 		lookback, err := ParseLookback(e.Lookback)
 		if err != nil {
-			return nil, bad("%v", err)
+			return nil, bad("%w", err)
 		}
 		out = append(out, &Schedule{Name: name, Spec: e.Cron, List: list, Kind: kind, Categories: e.Categories,
 			Lookback: lookback, Location: loc, sched: sched})

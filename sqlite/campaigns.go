@@ -12,10 +12,6 @@ import (
 	"github.com/example/newsletter"
 )
 
-// ErrNothingNew is returned by CreateCampaign when a digest has no
-// candidate articles: no campaign is made.
-var ErrNothingNew = errors.New("nothing new")
-
 // Secret returns the link-signing secret kept in the database, making one
 // on first use. It serves when the config has no unsubscribe.secret.
 func (db *DB) Secret(ctx context.Context) (string, error) {
@@ -84,7 +80,7 @@ func (db *DB) UnfinishedCampaign(ctx context.Context, list string) (*newsletter.
 // CreateCampaign creates a campaign and enqueues one pending delivery for
 // each active member of the list whose categories meet the campaign's
 // articles (a member with no categories takes all), in one transaction and
-// one INSERT ... SELECT. A digest with no candidates returns ErrNothingNew
+// one INSERT ... SELECT. A digest with no candidates returns newsletter.ErrNothingNew
 // and creates nothing (but records the schedule run when spec names one).
 // A list with an unfinished campaign, or a key already used, is ECONFLICT.
 func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) (*newsletter.Campaign, error) {
@@ -117,7 +113,7 @@ func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) 
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM campaigns WHERE key = ?`, spec.Key).Scan(&n); err != nil {
 		return nil, err
 	} else if n > 0 {
-		return nil, newsletter.Errorf(newsletter.ECONFLICT, "campaign %s was already sent", spec.Key)
+		return nil, newsletter.Errorf(newsletter.ECONFLICT, "campaign %s was %w", spec.Key, newsletter.ErrAlreadySent)
 	}
 
 	var ids []int64
@@ -145,7 +141,7 @@ func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) 
 				return nil, err
 			}
 		}
-		return nil, ErrNothingNew
+		return nil, newsletter.ErrNothingNew
 	}
 
 	res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (kind, list_id, key, subject, status, since, created_at)

@@ -81,7 +81,7 @@ other@example.org,,press,active
 	}
 
 	// The same articles never go into a second digest of this list...
-	if _, err := db.CreateCampaign(ctx, newsletter.CampaignSpec{Kind: newsletter.KindDigest, List: "newsletter", Key: "d2", Since: since}); !errors.Is(err, sqlite.ErrNothingNew) {
+	if _, err := db.CreateCampaign(ctx, newsletter.CampaignSpec{Kind: newsletter.KindDigest, List: "newsletter", Key: "d2", Since: since}); !errors.Is(err, newsletter.ErrNothingNew) {
 		t.Fatalf("second digest: %v", err)
 	}
 	// ...but another list gets them.
@@ -129,7 +129,7 @@ func TestScheduleRunsRecordedOnce(t *testing.T) {
 	since, _ := time.Parse(newsletter.DateLayout, "2026-11-01")
 	spec := newsletter.CampaignSpec{Kind: newsletter.KindDigest, List: "newsletter", Key: "s1", Since: since, Schedule: "weekly", Period: "2026-11-30T09:00:00Z"}
 	// Nothing new: recorded, no campaign.
-	if _, err := db.CreateCampaign(ctx, spec); !errors.Is(err, sqlite.ErrNothingNew) {
+	if _, err := db.CreateCampaign(ctx, spec); !errors.Is(err, newsletter.ErrNothingNew) {
 		t.Fatal(err)
 	}
 	if ran, _ := db.ScheduleRan(ctx, "weekly", spec.Period); !ran {

@@ -67,7 +67,7 @@ func openTo(ctx context.Context, path string, upTo int) (*DB, error) {
 	db := &DB{db: sdb, Path: path, Now: time.Now}
 	if err := sdb.PingContext(ctx); err != nil {
 		sdb.Close()
-		return nil, newsletter.Errorf(newsletter.EINVALID, "database %s: %v", path, err)
+		return nil, newsletter.Errorf(newsletter.EINVALID, "database %s: %w", path, err)
 	}
 	if err := db.migrate(ctx, upTo); err != nil {
 		sdb.Close()
@@ -111,7 +111,7 @@ func migrations() ([]migration, error) {
 func (db *DB) migrate(ctx context.Context, upTo int) error {
 	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return newsletter.Errorf(newsletter.EINVALID, "database %s: %v", db.Path, err)
+		return newsletter.Errorf(newsletter.EINVALID, "database %s: %w", db.Path, err)
 	}
 	ms, err := migrations()
 	if err != nil {

@@ -141,7 +141,7 @@ func WithDir(dir string) Option {
 		}
 		fi, err := os.Stat(dir)
 		if err != nil {
-			return newsletter.Errorf(newsletter.EINVALID, "templates directory %s: %v", dir, pathErr(err))
+			return newsletter.Errorf(newsletter.EINVALID, "templates directory %s: %w", dir, newsletter.PathCause(err))
 		} else if !fi.IsDir() {
 			return newsletter.Errorf(newsletter.EINVALID, "templates directory %s is not a directory", dir)
 		}
@@ -188,7 +188,7 @@ func loadSources(dir string) (map[string]source, error) {
 			if b, err := os.ReadFile(p); err == nil {
 				s = source{name: f, path: p, text: string(b)}
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return nil, newsletter.Errorf(newsletter.EINVALID, "%s: %v", p, pathErr(err))
+				return nil, newsletter.Errorf(newsletter.EINVALID, "%s: %w", p, newsletter.PathCause(err))
 			}
 		}
 		out[f] = s
@@ -333,7 +333,7 @@ func inlineTemplate(s source, css string, fragment bool) (string, error) {
 	}
 	out, err := inlineCSS(doc)
 	if err != nil {
-		return "", newsletter.Errorf(newsletter.EINVALID, "%s: inlining CSS: %v", s.path, err)
+		return "", newsletter.Errorf(newsletter.EINVALID, "%s: inlining CSS: %w", s.path, err)
 	}
 	if fragment {
 		m := bodyRe.FindStringSubmatch(out)
@@ -558,18 +558,10 @@ func clip(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-func pathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // Export writes the embedded templates into dir, refusing to overwrite.
 func Export(dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, newsletter.Errorf(newsletter.EINVALID, "%s: %v", dir, pathErr(err))
+		return nil, newsletter.Errorf(newsletter.EINVALID, "%s: %w", dir, newsletter.PathCause(err))
 	}
 	var written []string
 	for _, f := range Files {
@@ -579,7 +571,7 @@ func Export(dir string) ([]string, error) {
 		}
 		b, _ := defaults.ReadFile("default/" + f)
 		if err := os.WriteFile(p, b, 0o644); err != nil {
-			return written, newsletter.Errorf(newsletter.EINVALID, "%s: %v", p, pathErr(err))
+			return written, newsletter.Errorf(newsletter.EINVALID, "%s: %w", p, newsletter.PathCause(err))
 		}
 		written = append(written, p)
 	}

@@ -23,10 +23,10 @@ the database. It refuses to overwrite an existing config unless --force.`,
 			if _, err := os.Stat(a.configPath); err == nil && !force {
 				return newsletter.Errorf(newsletter.ECONFLICT, "%s exists; use --force to overwrite it (its unsubscribe secret will change)", a.configPath)
 			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return newsletter.Errorf(newsletter.EINVALID, "%s: %v", a.configPath, unwrapPathError(err))
+				return newsletter.Errorf(newsletter.EINVALID, "%s: %w", a.configPath, newsletter.PathCause(err))
 			}
 			if err := writeFileAtomic(a.configPath, []byte(renderConfigTemplate()), 0o600); err != nil {
-				return newsletter.Errorf(newsletter.EINVALID, "write %s: %v", a.configPath, unwrapPathError(err))
+				return newsletter.Errorf(newsletter.EINVALID, "write %s: %w", a.configPath, newsletter.PathCause(err))
 			}
 			if _, err := a.store(cmd.Context()); err != nil {
 				return err

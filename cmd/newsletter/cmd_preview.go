@@ -38,34 +38,30 @@ reader is a sample who takes every category.`,
 			if sinceT.IsZero() {
 				sinceT = a.now().Add(-defaultLookback).UTC().Truncate(24 * time.Hour)
 			}
-			ms, err := a.mailSetup(cmd, &f)
+			svc, err := a.service(cmd, &f, false)
 			if err != nil {
 				return err
 			}
-			r := &newsletter.Recipient{Email: "reader@" + ms.builder.Domain(), Status: newsletter.StatusActive}
+			var reader *newsletter.Subscriber
 			if to != "" {
 				email, err := subscribers.NormalizeEmail(to)
 				if err != nil {
 					return usagef("--to: %s", newsletter.ErrorMessage(err))
 				}
-				s, err := ms.db.SubscriberByEmail(ctx, email)
-				if err != nil {
+				if reader, err = svc.DB.SubscriberByEmail(ctx, email); err != nil {
 					return err
 				}
-				r = &newsletter.Recipient{SubscriberID: s.ID, Email: s.Email, Name: s.Name, Status: s.Status, Categories: s.Categories}
 			}
-			cands, err := ms.db.DigestCandidates(ctx, list, sinceT, nil)
+			p, err := svc.DigestPlan(ctx, list, sinceT, nil)
 			if err != nil {
 				return err
 			}
-			arts := matchArticles(cands, r.Categories)
-			if len(arts) == 0 {
+			built, r, err := svc.Preview(p, reader)
+			if err != nil {
+				return err
+			} else if built == nil {
 				a.infof("nothing new for %s in list %s since %s", r.Email, list, sinceT.Format(newsletter.DateLayout))
 				return nil
-			}
-			built, err := ms.build(messageSpec{kind: newsletter.KindDigest, list: list, campaign: "preview", articles: cands}, r)
-			if err != nil {
-				return err
 			}
 			return a.writePreview(built, r.Email, out)
 		},
@@ -92,12 +88,12 @@ func (a *app) writePreview(b *mailer.Built, email, out string) error {
 		return err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return newsletter.Errorf(newsletter.EINVALID, "--out %s: %v", out, unwrapPathError(err))
+		return newsletter.Errorf(newsletter.EINVALID, "--out %s: %w", out, newsletter.PathCause(err))
 	}
 	base := filepath.Join(out, email)
 	for ext, data := range map[string][]byte{".eml": raw, ".html": []byte(html), ".txt": []byte(text)} {
 		if err := writeFileAtomic(base+ext, data, 0o644); err != nil {
-			return newsletter.Errorf(newsletter.EINVALID, "write %s: %v", base+ext, unwrapPathError(err))
+			return newsletter.Errorf(newsletter.EINVALID, "write %s: %w", base+ext, newsletter.PathCause(err))
 		}
 	}
 	a.infof("wrote %s.eml, .html and .txt", base)

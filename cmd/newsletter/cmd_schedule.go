@@ -3,18 +3,17 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/campaign"
 	"github.com/example/newsletter/schedule"
-	"github.com/example/newsletter/sqlite"
 )
 
 func (a *app) scheduleCommand() *cobra.Command {
-	var f sendFlags
+	var f mailFlags
 	var once bool
 	var now string
 	cmd := &cobra.Command{
@@ -56,15 +55,12 @@ recorded as run, with no mail. Every decision is logged on stderr.`,
 			if len(scheds) == 0 {
 				return newsletter.Errorf(newsletter.EINVALID, "config %s has no [[schedule]] entries (newsletter init writes a weekly one)", a.configPath)
 			}
-			ms, err := a.mailSetup(cmd, &f.mailFlags)
+			svc, err := a.service(cmd, &f, true)
 			if err != nil {
 				return err
 			}
-			if _, err := ms.transport(&f.mailFlags); err != nil {
-				return err
-			}
 			if once {
-				busy, failed := a.runSchedules(cmd.Context(), ms, &f, scheds)
+				busy, failed := a.runSchedules(cmd.Context(), svc, scheds)
 				switch {
 				case cmd.Context().Err() != nil:
 					return exitWith(exitInterrupted, nil)
@@ -79,114 +75,34 @@ recorded as run, with no mail. Every decision is logged on stderr.`,
 				a.log.Info("schedule", "name", s.Name, "cron", s.Spec, "timezone", s.Location.String(), "list", s.List, "next", s.Next(a.now()).Format(time.RFC3339))
 			}
 			schedule.Run(cmd.Context(), scheds, time.Minute, func(ctx context.Context) bool {
-				busy, _ := a.runSchedules(ctx, ms, &f, scheds)
+				busy, _ := a.runSchedules(ctx, svc, scheds)
 				return busy
 			})
 			a.log.Info("schedule stopped")
 			return nil
 		},
 	}
-	f.mailFlags.add(cmd, true)
+	f.add(cmd, true)
 	cmd.Flags().BoolVar(&once, "once", false, "run what is due now, then exit")
 	cmd.Flags().StringVar(&now, "now", "", "the clock for the whole run, RFC 3339")
 	return cmd
 }
 
-// runSchedules runs every schedule that is due and reports whether any was
-// skipped because the sender was busy, and whether any failed.
-func (a *app) runSchedules(ctx context.Context, ms *mailSetup, f *sendFlags, scheds []*schedule.Schedule) (busy, failed bool) {
-	for _, s := range scheds {
-		if ctx.Err() != nil {
-			return busy, failed
-		}
-		decision, err := a.runSchedule(ctx, ms, f, s)
-		var held *sqlite.LeaseHeldError
+// runSchedules runs every schedule that is due, logs each decision, and
+// reports whether any was skipped because the sender was busy, and whether
+// any failed.
+func (a *app) runSchedules(ctx context.Context, svc *campaign.Service, scheds []*schedule.Schedule) (busy, failed bool) {
+	for _, d := range svc.RunDue(ctx, scheds) {
 		switch {
-		case errors.As(err, &held):
+		case d.Busy:
 			busy = true
-			a.log.Info("schedule", "name", s.Name, "decision", "skipped: sender busy", "holder_pid", held.Holder.PID)
-		case err != nil:
+			a.log.Info("schedule", "name", d.Schedule, "decision", "skipped: sender busy", "holder_pid", d.HolderPID)
+		case d.Err != nil:
 			failed = true
-			a.log.Error("schedule", "name", s.Name, "decision", "failed", "err", newsletter.ErrorMessage(err))
+			a.log.Error("schedule", "name", d.Schedule, "decision", "failed", "err", newsletter.ErrorMessage(d.Err))
 		default:
-			a.log.Info("schedule", "name", s.Name, "decision", decision)
+			a.log.Info("schedule", "name", d.Schedule, "decision", d.Text)
 		}
 	}
 	return busy, failed
-}
-
-// runSchedule runs one schedule if its most recent period has not run.
-func (a *app) runSchedule(ctx context.Context, ms *mailSetup, f *sendFlags, s *schedule.Schedule) (string, error) {
-	now := a.now()
-	fired := s.Prev(now)
-	if fired.IsZero() {
-		return "not due yet; next " + s.Next(now).Format(time.RFC3339), nil
-	}
-	period := schedule.Period(fired)
-	var decision string
-	err := a.withLease(ctx, ms.db, func(ctx context.Context) error {
-		sf := *f
-		sf.list = s.List
-		// A campaign of this list a crash interrupted goes first.
-		if code, err := a.resume(ctx, ms, &sf); err != nil {
-			return err
-		} else if code == exitInterrupted {
-			decision = "interrupted while resuming"
-			return nil
-		}
-		ran, err := ms.db.ScheduleRan(ctx, s.Name, period)
-		if err != nil {
-			return err
-		}
-		if ran {
-			decision = fmt.Sprintf("period %s already ran; next %s", period, s.Next(now).Format(time.RFC3339))
-			return nil
-		}
-		since, err := a.scheduleSince(ctx, ms.db, s, now)
-		if err != nil {
-			return err
-		}
-		c, err := ms.db.CreateCampaign(ctx, newsletter.CampaignSpec{
-			Kind: newsletter.KindDigest, List: s.List, Key: "schedule:" + s.Name + ":" + period,
-			Since: since, Categories: s.Categories, Schedule: s.Name, Period: period,
-		})
-		switch {
-		case errors.Is(err, sqlite.ErrNothingNew):
-			decision = fmt.Sprintf("period %s: nothing new for list %s since %s", period, s.List, since.Format(newsletter.DateLayout))
-			return nil
-		case newsletter.ErrorCode(err) == newsletter.ECONFLICT:
-			decision = newsletter.ErrorMessage(err)
-			return nil
-		case err != nil:
-			return err
-		}
-		code, err := a.sendCampaign(ctx, ms, &sf, c)
-		if err != nil {
-			return err
-		}
-		decision = fmt.Sprintf("period %s: campaign %d to list %s", period, c.ID, s.List)
-		if code == exitSomeFailed {
-			decision += " (some deliveries failed)"
-		}
-		return nil
-	})
-	return decision, err
-}
-
-// scheduleSince is the oldest publication date a scheduled digest takes:
-// the lookback before now, or the date of the schedule's previous period
-// when that is older (so periods missed in between lose nothing).
-func (a *app) scheduleSince(ctx context.Context, db *sqlite.DB, s *schedule.Schedule, now time.Time) (time.Time, error) {
-	since := now.Add(-s.Lookback)
-	last, err := db.LastSchedulePeriod(ctx, s.Name)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if last != "" {
-		if t, err := time.Parse(time.RFC3339, last); err == nil && t.Before(since) {
-			since = t
-		}
-	}
-	y, m, d := since.In(s.Location).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
 }

@@ -1,15 +1,10 @@
 package main
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
-	"github.com/example/newsletter/mailer"
 	"github.com/example/newsletter/subscribers"
-	"github.com/example/newsletter/templates"
 	"github.com/example/newsletter/web"
 )
 
@@ -40,22 +35,19 @@ sign-up form off.`,
 			if err := subscribers.ValidListName(list); err != nil {
 				return usagef("--list: %s", newsletter.ErrorMessage(err))
 			}
-			ms, err := a.mailSetup(cmd, &f)
+			svc, err := a.service(cmd, &f, signup)
 			if err != nil {
 				return err
 			}
-			site := web.Site{Name: ms.cfg.Site.Name, URL: ms.cfg.Site.URL, PublicURL: ms.cfg.Site.PublicURL}
+			cfg := a.cfg
+			site := web.Site{Name: cfg.Site.Name, URL: cfg.Site.URL, PublicURL: cfg.Site.PublicURL}
 			var opts []web.Option
 			if signup {
-				tr, err := ms.transport(&f)
-				if err != nil {
-					return err
-				}
-				opts = append(opts, web.WithSignup(list, ms.sendConfirmation(tr)))
+				opts = append(opts, web.WithSignup(list, svc.SendConfirmation))
 			}
-			h := web.New(ms.db, ms.signer, site, a.log, opts...)
+			h := web.New(svc.DB, svc.Signer, site, a.log, opts...)
 			return web.Serve(cmd.Context(), addr, h, func(bound string) {
-				a.log.Info("serving subscriber pages", "addr", bound, "public_url", ms.cfg.Site.PublicURL, "signup", signup)
+				a.log.Info("serving subscriber pages", "addr", bound, "public_url", cfg.Site.PublicURL, "signup", signup)
 			})
 		},
 	}
@@ -67,23 +59,3 @@ sign-up form off.`,
 	return cmd
 }
 
-// sendConfirmation mails the double opt-in message over tr, one connection
-// per message.
-func (ms *mailSetup) sendConfirmation(tr mailer.Transport) web.SendConfirmation {
-	return func(ctx context.Context, s *newsletter.Subscriber, confirmURL string) error {
-		m, err := ms.renderer.Confirm(templates.Reader{Name: s.Name, Email: s.Email}, confirmURL)
-		if err != nil {
-			return err
-		}
-		built, err := ms.builder.Build(&mailer.Message{Campaign: "confirm", ToName: s.Name, ToEmail: s.Email, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
-		if err != nil {
-			return err
-		}
-		conn, err := tr.Open(ctx)
-		if err != nil {
-			return fmt.Errorf("%s: %w", tr, err)
-		}
-		defer conn.Close()
-		return conn.Send(ctx, built)
-	}
-}

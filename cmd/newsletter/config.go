@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -39,10 +40,24 @@ type SiteConfig struct {
 
 // TransportConfig says how mail leaves.
 type TransportConfig struct {
-	URL         string  `toml:"url"`
-	Concurrency int     `toml:"concurrency"`
-	Rate        float64 `toml:"rate"`
-	Retries     int     `toml:"retries"`
+	URL          string   `toml:"url"`
+	Concurrency  int      `toml:"concurrency"`
+	Rate         float64  `toml:"rate"`
+	Retries      int      `toml:"retries"`
+	RetryBackoff Duration `toml:"retry_backoff"`
+}
+
+// Duration is a setting written like "30s", "15m" or "72h".
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration; write it like \"30s\", \"15m\" or \"72h\"", b)
+	}
+	d.Duration = v
+	return nil
 }
 
 // UnsubscribeConfig holds the secret that signs subscriber links.
@@ -96,7 +111,7 @@ func loadConfig(path string, explicit bool) (*Config, error) {
 	if errors.Is(err, fs.ErrNotExist) && !explicit {
 		return cfg, nil
 	} else if err != nil {
-		return nil, newsletter.Errorf(newsletter.EINVALID, "config %s: %v", path, unwrapPathError(err))
+		return nil, newsletter.Errorf(newsletter.EINVALID, "config %s: %w", path, newsletter.PathCause(err))
 	}
 	md, err := toml.Decode(string(data), cfg)
 	if err != nil {
@@ -104,7 +119,7 @@ func loadConfig(path string, explicit bool) (*Config, error) {
 		if errors.As(err, &pe) {
 			return nil, newsletter.Errorf(newsletter.EINVALID, "config %s:%d: %s", path, pe.Position.Line, pe.Message)
 		}
-		return nil, newsletter.Errorf(newsletter.EINVALID, "config %s: %v", path, err)
+		return nil, newsletter.Errorf(newsletter.EINVALID, "config %s: %w", path, err)
 	}
 	if undec := md.Undecoded(); len(undec) > 0 {
 		keys := make([]string, len(undec))
@@ -197,6 +212,8 @@ concurrency = 4
 rate = 0
 # Attempts after a temporary failure before a delivery fails (flag --retries).
 retries = 5
+# The first wait before a retry; it doubles each time, up to a minute.
+retry_backoff = "1s"
 
 [unsubscribe]
 # Signs unsubscribe and preference links. Keep it secret; changing it

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/newsletter"
 	"github.com/example/newsletter/internal/smtptest"
-	"github.com/example/newsletter/sqlite"
 )
 
 // TestDigest_KillAndResume kills a digest with SIGKILL in the middle of a
@@ -192,63 +189,7 @@ func (c *cli) addReaders(n int) {
 	c.ok("articles", "add", filepath.Join(c.dir, "post.txt"))
 }
 
-// TestDigest_LeaseLost: when another process takes the lease (this one was
-// paused past its expiry), the run stops after the messages in flight, says
-// why, and nothing is sent twice.
-func TestDigest_LeaseLost(t *testing.T) {
-	bin, err := exec.LookPath("newsletter")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := smtptest.Start(t)
-	srv.SetFaults(smtptest.Fault{Stage: smtptest.Data, Delay: 10 * time.Millisecond})
-	c := newCLI(t)
-	c.addReaders(300)
-	dbPath := filepath.Join(c.dir, "newsletter.db")
-	cmd := c.command(bin, "digest", "--since", "2026-11-01", "--transport", srv.URL(), "--concurrency", "2")
-	cmd.Env = append(cmd.Env, "NEWSLETTER_LEASE_TTL=300ms")
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitCount(t, srv, 20, cmd, stderr.String)
-	db, err := sqlite.Open(context.Background(), dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	// Another process takes the lease as if the first had died.
-	if err := db.AcquireLease(context.Background(), sqlite.Lease{Holder: "usurper", PID: 1, Host: "elsewhere"}, time.Hour, func(sqlite.Lease) bool { return true }); err != nil {
-		t.Fatal(err)
-	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "another process took over the sender lease") {
-		t.Fatalf("exit %v\n%s", err, stderr.String())
-	}
-	sent := 0
-	for _, d := range must(db.Deliveries(context.Background(), newsletter.DeliveryFilter{})) {
-		n := srv.Count(d.Email)
-		if n > 1 {
-			t.Errorf("%s received %d messages", d.Email, n)
-		}
-		switch d.Status {
-		case "sent":
-			sent++
-			if n != 1 {
-				t.Errorf("%s logged sent, received %d", d.Email, n)
-			}
-		case "pending":
-			if n != 0 {
-				t.Errorf("%s is pending but received %d", d.Email, n)
-			}
-		}
-	}
-	if sent == 0 || sent == 300 {
-		t.Errorf("%d sent: the run should have stopped part way", sent)
-	}
-}
+// The lost-lease test is campaign.TestLeaseLost.
 
 // waitCount waits until the server has n messages, failing (and killing the
 // command) after a minute.

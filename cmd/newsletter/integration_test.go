@@ -31,6 +31,17 @@ func newCLI(t *testing.T) *cli {
 	return c
 }
 
+// editConfig replaces old by new in the config init wrote.
+func (c *cli) editConfig(old, new string) {
+	c.t.Helper()
+	path := filepath.Join(c.dir, "newsletter.toml")
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(b), old) {
+		c.t.Fatalf("config %s has no %q (%v)", path, old, err)
+	}
+	os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644)
+}
+
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
@@ -315,7 +326,7 @@ func TestDigest_MailpitChaos(t *testing.T) {
 	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte(csv.String()), 0o644)
 	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
 	c.ok("articles", "add", "../../examples/articles")
-	t.Setenv("NEWSLETTER_RETRY_BACKOFF", "1ms")
+	c.editConfig(`retry_backoff = "1s"`, `retry_backoff = "1ms"`)
 	c.ok("digest", "--since", "2026-11-01", "--retries", "20", "--transport", "smtp://"+mp.SMTP+"?tls=none")
 	var logged []struct {
 		Email    string `json:"email"`

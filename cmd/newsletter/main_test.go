@@ -37,7 +37,6 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Values["sink"] = &sinkHolder{}
 			env.Setenv("EXAMPLES", examples)
-			env.Setenv("NEWSLETTER_RETRY_BACKOFF", "1ms")
 			env.Setenv("NEWSLETTER_DB", "")
 			env.Setenv("NEWSLETTER_CONFIG", "")
 			env.Setenv("NEWSLETTER_TRANSPORT", "")

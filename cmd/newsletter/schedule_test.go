@@ -18,6 +18,8 @@ import (
 const scheduleConfig = `[site]
 name = "Millbrook Trust"
 from = "Millbrook Trust <news@example.org>"
+[transport]
+retry_backoff = "1ms"
 [[schedule]]
 name = "weekly"
 cron = "0 9 * * MON"
@@ -79,7 +81,6 @@ func TestSchedule_ResumesInterruptedCampaign(t *testing.T) {
 	// A server that accepts nobody: the first run stops with everything
 	// pending, as a crash or an outage would leave it.
 	srv.SetFaults(smtptest.Fault{Stage: smtptest.Greet})
-	t.Setenv("NEWSLETTER_RETRY_BACKOFF", "1ms")
 	_, errs, code := c.run("schedule", "--once", "--now", "2026-11-30T09:05:00Z", "--transport", srv.URL(), "--retries", "1")
 	if code != 1 || !strings.Contains(errs, "is resumable") {
 		t.Fatalf("first run: exit %d\n%s", code, errs)

@@ -1,0 +1,133 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/schedule"
+	"github.com/example/newsletter/sqlite"
+)
+
+// Decision is what one schedule did in one pass of RunDue.
+type Decision struct {
+	Schedule string
+	// Text says what was decided, for the log.
+	Text string
+	// Busy: skipped because another sender holds the lease (HolderPID).
+	Busy      bool
+	HolderPID int
+	// Err is why the schedule failed, if it did.
+	Err error
+	// Result holds the campaigns sent, if any.
+	Result *Result
+}
+
+// RunDue runs every schedule whose most recent fire time has not run yet,
+// once, however many periods were missed.
+func (s *Service) RunDue(ctx context.Context, scheds []*schedule.Schedule) []Decision {
+	var out []Decision
+	for _, sc := range scheds {
+		if ctx.Err() != nil {
+			break
+		}
+		d := Decision{Schedule: sc.Name, Result: &Result{}}
+		var err error
+		d.Text, err = s.runSchedule(ctx, sc, d.Result)
+		var held *sqlite.LeaseHeldError
+		switch {
+		case errors.As(err, &held):
+			d.Busy, d.HolderPID, d.Text = true, held.Holder.PID, "skipped: sender busy"
+		case err != nil:
+			d.Err, d.Text = err, "failed"
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// runSchedule runs one schedule if its most recent period has not run.
+func (s *Service) runSchedule(ctx context.Context, sc *schedule.Schedule, res *Result) (string, error) {
+	now := s.now()
+	fired := sc.Prev(now)
+	if fired.IsZero() {
+		return "not due yet; next " + sc.Next(now).Format(time.RFC3339), nil
+	}
+	period := schedule.Period(fired)
+	var decision string
+	err := s.withLease(ctx, func(ctx context.Context) error {
+		// A campaign of this list a crash interrupted goes first.
+		if _, err := s.resume(ctx, sc.List, false, res); err != nil {
+			return err
+		}
+		if last := res.Last(); last != nil {
+			switch last.Outcome() {
+			case Interrupted:
+				decision = "interrupted while resuming"
+				return nil
+			case Aborted, Unfinished:
+				return last.Problem()
+			}
+		}
+		ran, err := s.DB.ScheduleRan(ctx, sc.Name, period)
+		if err != nil {
+			return err
+		}
+		if ran {
+			decision = fmt.Sprintf("period %s already ran; next %s", period, sc.Next(now).Format(time.RFC3339))
+			return nil
+		}
+		since, err := s.scheduleSince(ctx, sc, now)
+		if err != nil {
+			return err
+		}
+		spec := s.digestSpec(sc.List, since, sc.Categories, "schedule:"+sc.Name+":"+period)
+		spec.Schedule, spec.Period = sc.Name, period
+		c, err := s.create(ctx, spec)
+		switch {
+		case errors.Is(err, newsletter.ErrNothingNew):
+			res.NothingNew = true
+			decision = fmt.Sprintf("period %s: nothing new for list %s since %s", period, sc.List, since.Format(newsletter.DateLayout))
+			return nil
+		case newsletter.ErrorCode(err) == newsletter.ECONFLICT:
+			decision = newsletter.ErrorMessage(err)
+			return nil
+		case err != nil:
+			return err
+		}
+		run, err := s.send(ctx, c, false)
+		if err != nil {
+			return err
+		}
+		res.Runs = append(res.Runs, run)
+		if err := run.Problem(); err != nil {
+			return err
+		}
+		decision = fmt.Sprintf("period %s: campaign %d to list %s", period, c.ID, sc.List)
+		if run.Outcome() == SomeFailed {
+			decision += " (some deliveries failed)"
+		}
+		return nil
+	})
+	return decision, err
+}
+
+// scheduleSince is the oldest publication date a scheduled digest takes:
+// the lookback before now, or the date of the schedule's previous period
+// when that is older (so periods missed in between lose nothing).
+func (s *Service) scheduleSince(ctx context.Context, sc *schedule.Schedule, now time.Time) (time.Time, error) {
+	since := now.Add(-sc.Lookback)
+	last, err := s.DB.LastSchedulePeriod(ctx, sc.Name)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if last != "" {
+		if t, err := time.Parse(time.RFC3339, last); err == nil && t.Before(since) {
+			since = t
+		}
+	}
+	y, m, d := since.In(sc.Location).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
+}
