@@ -2,28 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
 
 	"github.com/example/newsletter"
 )
-
-// Secret returns the link-signing secret kept in the database, making one
-// on first use. It serves when the config has no unsubscribe.secret.
-func (db *DB) Secret(ctx context.Context) (string, error) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	if _, err := db.db.ExecContext(ctx, `INSERT OR IGNORE INTO settings (key, value) VALUES ('link_secret', ?)`, hex.EncodeToString(b)); err != nil {
-		return "", err
-	}
-	var s string
-	err := db.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'link_secret'`).Scan(&s)
-	return s, err
-}
 
 // listID returns the id of a list, ENOTFOUND when it does not exist.
 func listID(ctx context.Context, q interface {
@@ -181,31 +166,6 @@ func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) 
 	return db.Campaign(ctx, cid)
 }
 
-func recordScheduleRun(ctx context.Context, tx *sql.Tx, schedule, period string, campaign int64, outcome, now string) error {
-	var cid any
-	if campaign > 0 {
-		cid = campaign
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO schedule_runs (schedule, period, campaign_id, outcome, created_at) VALUES (?, ?, ?, ?, ?)`,
-		schedule, period, cid, outcome, now)
-	return err
-}
-
-// LastSchedulePeriod returns the latest period recorded for a schedule, ""
-// when it never ran.
-func (db *DB) LastSchedulePeriod(ctx context.Context, schedule string) (string, error) {
-	var p sql.NullString
-	err := db.db.QueryRowContext(ctx, `SELECT max(period) FROM schedule_runs WHERE schedule = ?`, schedule).Scan(&p)
-	return p.String, err
-}
-
-// ScheduleRan reports whether a schedule already ran for a period.
-func (db *DB) ScheduleRan(ctx context.Context, schedule, period string) (bool, error) {
-	var n int
-	err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM schedule_runs WHERE schedule = ? AND period = ?`, schedule, period).Scan(&n)
-	return n > 0, err
-}
-
 func formatDate(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -299,113 +259,6 @@ func (db *DB) PrepareResume(ctx context.Context, id int64, resendUnknown bool) (
 	return n, tx.Commit()
 }
 
-// PendingRecipients returns up to limit pending deliveries of a campaign
-// with ids above afterID, in id order, with each subscriber's name, status
-// and categories.
-func (db *DB) PendingRecipients(ctx context.Context, campaignID, afterID int64, limit int) ([]*newsletter.Recipient, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT d.id, coalesce(d.subscriber_id, 0), d.email, coalesce(s.name, ''), coalesce(s.status, ''), d.attempts,
-		coalesce((SELECT group_concat(name, char(31)) FROM (SELECT c.name FROM subscriber_categories sc
-			JOIN categories c ON c.id = sc.category_id WHERE sc.subscriber_id = s.id ORDER BY sc.position)), '')
-		FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
-		WHERE d.campaign_id = ? AND d.status = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?`, campaignID, afterID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*newsletter.Recipient
-	for rows.Next() {
-		var r newsletter.Recipient
-		var cats string
-		if err := rows.Scan(&r.DeliveryID, &r.SubscriberID, &r.Email, &r.Name, &r.Status, &r.Attempts, &cats); err != nil {
-			return nil, err
-		}
-		if cats != "" {
-			r.Categories = strings.Split(cats, "\x1f")
-		}
-		out = append(out, &r)
-	}
-	return out, rows.Err()
-}
-
-// WriteDeliveries applies updates to the delivery log in one transaction.
-// A mark to sending is a claim: it applies only to a pending delivery, and
-// the ids of deliveries that were no longer pending are returned as lost.
-// An Unclaimed update applies only to a pending delivery too; other updates
-// never change a delivery that is already sent. Permanent failures count
-// against their subscribers: a 5.1.x failure or the third permanent failure
-// in a row marks the address bounced; a sent message resets the count.
-func (db *DB) WriteDeliveries(ctx context.Context, updates []newsletter.DeliveryUpdate) ([]int64, error) {
-	if len(updates) == 0 {
-		return nil, nil
-	}
-	// The log must be written even when the run is being cancelled: a
-	// message that went out must be recorded as sent.
-	ctx = context.WithoutCancel(ctx)
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	now := db.nowText()
-	claim, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = 'sending', attempts = ?, code = ?, error = ?,
-		message_id = ?, updated_at = ? WHERE id = ? AND status = 'pending'`)
-	if err != nil {
-		return nil, err
-	}
-	defer claim.Close()
-	const set = `UPDATE deliveries SET status = ?, attempts = ?, code = ?, error = ?,
-		message_id = CASE WHEN ? = '' THEN message_id ELSE ? END, updated_at = ? WHERE id = ? `
-	upd, err := tx.PrepareContext(ctx, set+`AND status != 'sent'`)
-	if err != nil {
-		return nil, err
-	}
-	defer upd.Close()
-	updPending, err := tx.PrepareContext(ctx, set+`AND status = 'pending'`)
-	if err != nil {
-		return nil, err
-	}
-	defer updPending.Close()
-	var lost []int64
-	for _, u := range updates {
-		if u.Status == newsletter.DeliverySending {
-			res, err := claim.ExecContext(ctx, u.Attempts, u.Code, u.Error, u.MessageID, now, u.DeliveryID)
-			if err != nil {
-				return nil, err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				lost = append(lost, u.DeliveryID)
-			}
-			continue
-		}
-		st := upd
-		if u.Unclaimed {
-			st = updPending
-		}
-		res, err := st.ExecContext(ctx, u.Status, u.Attempts, u.Code, u.Error, u.MessageID, u.MessageID, now, u.DeliveryID)
-		if err != nil {
-			return nil, err
-		}
-		if n, _ := res.RowsAffected(); n == 0 || u.SubscriberID == 0 {
-			continue // another sender's delivery, or already sent
-		}
-		switch {
-		case u.Status == newsletter.DeliverySent:
-			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET hard_failures = 0 WHERE id = ? AND hard_failures > 0`, u.SubscriberID); err != nil {
-				return nil, err
-			}
-		case u.Permanent:
-			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET hard_failures = hard_failures + 1 WHERE id = ?`, u.SubscriberID); err != nil {
-				return nil, err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'bounced', status_changed_at = ?, updated_at = ?
-				WHERE id = ? AND status = 'active' AND (? OR hard_failures >= 3)`, now, now, u.SubscriberID, u.Bounce); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return lost, tx.Commit()
-}
-
 // FinishCampaign marks a campaign done when none of its deliveries is
 // pending or sending, and reports whether it is done.
 func (db *DB) FinishCampaign(ctx context.Context, id int64) (bool, error) {
@@ -422,49 +275,4 @@ func (db *DB) FinishCampaign(ctx context.Context, id int64) (bool, error) {
 	var status string
 	err = db.db.QueryRowContext(ctx, `SELECT status FROM campaigns WHERE id = ?`, id).Scan(&status)
 	return status == newsletter.CampaignDone, err
-}
-
-// EachDelivery calls fn for each delivery matching filter, oldest first.
-func (db *DB) EachDelivery(ctx context.Context, filter newsletter.DeliveryFilter, fn func(*newsletter.Delivery) error) error {
-	where, args := []string{"1 = 1"}, []any{}
-	if filter.CampaignID != 0 {
-		where = append(where, "campaign_id = ?")
-		args = append(args, filter.CampaignID)
-	}
-	if filter.Status != "" {
-		where = append(where, "status = ?")
-		args = append(args, filter.Status)
-	}
-	if filter.Email != "" {
-		where = append(where, "email = ?")
-		args = append(args, filter.Email)
-	}
-	rows, err := db.db.QueryContext(ctx, `SELECT id, campaign_id, coalesce(subscriber_id, 0), email, status, attempts, code, error, message_id, updated_at
-		FROM deliveries WHERE `+strings.Join(where, " AND ")+` ORDER BY campaign_id, id`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var d newsletter.Delivery
-		var updated string
-		if err := rows.Scan(&d.ID, &d.CampaignID, &d.SubscriberID, &d.Email, &d.Status, &d.Attempts, &d.Code, &d.Error, &d.MessageID, &updated); err != nil {
-			return err
-		}
-		d.UpdatedAt = parseTime(updated)
-		if err := fn(&d); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// Deliveries returns the deliveries matching filter.
-func (db *DB) Deliveries(ctx context.Context, filter newsletter.DeliveryFilter) ([]*newsletter.Delivery, error) {
-	var out []*newsletter.Delivery
-	err := db.EachDelivery(ctx, filter, func(d *newsletter.Delivery) error {
-		out = append(out, d)
-		return nil
-	})
-	return out, err
 }
