@@ -58,4 +58,3 @@ sign-up form off.`,
 	cmd.Flags().BoolVar(&signup, "signup", true, "serve the sign-up form and confirmation links")
 	return cmd
 }
-
