@@ -29,21 +29,36 @@ type Campaign struct {
 	Pending    int
 	Sending    int
 	Sent       int
+	Deferred   int
 	Failed     int
 	Unknown    int
 	CreatedAt  time.Time
 	FinishedAt time.Time
 }
 
-// Delivery statuses. A delivery moves pending → sending → sent or failed;
-// a delivery a crashed run left in sending becomes unknown.
+// Delivery statuses. A delivery moves pending → sending → sent, deferred,
+// failed or unknown. Sending is claimed before the message leaves; unknown
+// is a message that may or may not have arrived (the reply after its end
+// was lost, or a run died while sending it) and is never resent by itself.
+// Deferred is a temporary failure that outlasted a run's retries: later
+// runs retry it until the queue lifetime, then it fails.
 const (
-	DeliveryPending = "pending"
-	DeliverySending = "sending"
-	DeliverySent    = "sent"
-	DeliveryFailed  = "failed"
-	DeliveryUnknown = "unknown"
+	DeliveryPending  = "pending"
+	DeliverySending  = "sending"
+	DeliverySent     = "sent"
+	DeliveryDeferred = "deferred"
+	DeliveryFailed   = "failed"
+	DeliveryUnknown  = "unknown"
 )
+
+// DeliveryStatuses lists the delivery statuses, in the order they are
+// documented.
+var DeliveryStatuses = []string{DeliveryPending, DeliverySending, DeliverySent, DeliveryDeferred, DeliveryFailed, DeliveryUnknown}
+
+// HardFailureLimit is the bounce rule: this many permanent failures about
+// the recipient in a row, without a delivery between them, mark an address
+// bounced. A reply that says the mailbox does not exist marks it at once.
+const HardFailureLimit = 3
 
 // Delivery is one message of a campaign to one address: the log's row.
 type Delivery struct {

@@ -3,30 +3,55 @@ package campaign
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/mailer"
 )
 
-// resume finishes the list's unfinished campaign, if any, and reports
-// whether the caller may go on to a new campaign (the resumed one, if any,
-// was sent in full).
+// resume finishes the list's unfinished campaign, if any, then retries the
+// deferred deliveries that are due, a campaign at a time, and reports
+// whether the caller may go on to a new campaign (every run went through).
 func (s *Service) resume(ctx context.Context, list string, resendUnknown bool, res *Result) (bool, error) {
-	c, err := s.DB.UnfinishedCampaign(ctx, list)
-	if err != nil || c == nil {
-		return err == nil, err
+	due := s.now().Add(-s.DeferredRetryAfter)
+	var retried int64 // each campaign's deferred deliveries are tried once a run
+	for {
+		c, err := s.DB.UnfinishedCampaign(ctx, list)
+		if err != nil {
+			return false, err
+		}
+		if c != nil {
+			unknown, err := s.DB.PrepareResume(ctx, c.ID, resendUnknown)
+			if err != nil {
+				return false, err
+			}
+			s.progress().Resuming(c, unknown)
+		} else {
+			var expired int
+			c, expired, err = s.DB.RetryDeferred(ctx, list, retried, due, s.queueLifetime())
+			res.Expired += expired
+			if err != nil || c == nil {
+				return err == nil, err
+			}
+			s.progress().Resuming(c, 0)
+			retried = c.ID
+		}
+		run, err := s.send(ctx, c, true)
+		if err != nil {
+			return false, err
+		}
+		res.Runs = append(res.Runs, run)
+		if run.Outcome() != Sent {
+			return false, nil
+		}
 	}
-	unknown, err := s.DB.PrepareResume(ctx, c.ID, resendUnknown)
-	if err != nil {
-		return false, err
+}
+
+func (s *Service) queueLifetime() time.Duration {
+	if s.QueueLifetime > 0 {
+		return s.QueueLifetime
 	}
-	s.progress().Resuming(c, unknown)
-	run, err := s.send(ctx, c, true)
-	if err != nil {
-		return false, err
-	}
-	res.Runs = append(res.Runs, run)
-	return run.Outcome() == Sent, nil
+	return 72 * time.Hour
 }
 
 // send sends a campaign's pending deliveries and returns what the run did.
@@ -46,6 +71,7 @@ func (s *Service) send(ctx context.Context, c *newsletter.Campaign, resumed bool
 		Rate:        s.Rate,
 		Retries:     s.Retries,
 		Backoff:     s.RetryBackoff,
+		Grace:       s.Grace,
 		Logger:      s.logger(),
 	}
 	pending := c.Pending + c.Sending

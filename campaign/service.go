@@ -37,6 +37,16 @@ type Options struct {
 	Retries      int           // attempts after a temporary failure
 	RetryBackoff time.Duration // first retry delay, doubled each time; default 1s
 	LeaseTTL     time.Duration // how long the sender lease lasts unrenewed; default 30s
+	// Grace is how long messages in flight may take after an interrupt;
+	// default 10s.
+	Grace time.Duration
+	// QueueLifetime is how long deferred deliveries are retried, counted
+	// from the campaign's creation, before they fail; default 72h.
+	QueueLifetime time.Duration
+	// DeferredRetryAfter is how long a deferred delivery waits before a
+	// run retries it: 0 for a run by hand (at once), about 15 minutes for
+	// the scheduler.
+	DeferredRetryAfter time.Duration
 
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -144,6 +154,9 @@ func (r *Run) Problem() error {
 // was one, then the new one.
 type Result struct {
 	Runs []*Run
+	// Expired counts deferred deliveries that ran past the queue lifetime
+	// and failed.
+	Expired int
 	// NothingNew: there was nothing to make a new campaign of.
 	NothingNew bool
 }

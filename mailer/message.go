@@ -32,12 +32,14 @@ type Message struct {
 
 // Built is a message ready for a transport.
 type Built struct {
-	Campaign  string
-	MessageID string
-	From      string // envelope sender
-	To        string // envelope recipient
-	msg       *gomail.Msg
-	dkim      *dkim.SignOptions
+	Campaign string
+	// DeliveryID is the delivery in the log, 0 for a test or a preview.
+	DeliveryID int64
+	MessageID  string
+	From       string // envelope sender
+	To         string // envelope recipient
+	msg        *gomail.Msg
+	dkim       *dkim.SignOptions
 }
 
 // WriteTo writes the message in RFC 5322 form (DKIM-signed when

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -42,6 +41,10 @@ type Sender struct {
 	Backoff     time.Duration // first retry delay, doubled each time; default 1s
 	MaxBackoff  time.Duration // default 1 minute
 	Flush       time.Duration // longest a result waits to be written; default 250ms
+	// Grace is how long messages in flight may take to finish after ctx is
+	// cancelled; then their connections are cut, and a message whose end
+	// was already written is logged unknown. Default 10s.
+	Grace time.Duration
 	// OnResult, when set, is called after each delivery reaches a status,
 	// by one worker at a time.
 	OnResult func(status string)
@@ -50,7 +53,7 @@ type Sender struct {
 
 // Stats sums up a run.
 type Stats struct {
-	Sent, Failed, Skipped int
+	Sent, Failed, Skipped, Deferred, Unknown int
 	// Requeued are deliveries left pending (interrupted or server down).
 	Requeued    int
 	Interrupted bool
@@ -85,6 +88,9 @@ func (s *Sender) defaults() {
 	if s.Flush <= 0 {
 		s.Flush = 250 * time.Millisecond
 	}
+	if s.Grace <= 0 {
+		s.Grace = 10 * time.Second
+	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -97,7 +103,13 @@ func (s *Sender) defaults() {
 func (s *Sender) Run(ctx context.Context, campaignID int64) (Stats, error) {
 	s.defaults()
 	start := time.Now()
-	run := &run{s: s, items: make(chan logItem, 4*s.Concurrency), work: make(chan *newsletter.Recipient)}
+	run := &run{s: s, items: make(chan logItem, 4*s.Concurrency), work: make(chan *newsletter.Recipient), problems: map[string]bool{}}
+	// Messages in flight finish after ctx is cancelled, for Grace at most.
+	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSend()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(s.Grace, cancelSend) })
+	defer stopGrace()
+	run.sendCtx = sendCtx
 	if s.Rate > 0 {
 		run.limiter = rate.NewLimiter(rate.Limit(s.Rate), 1)
 	}
@@ -128,6 +140,9 @@ func (s *Sender) Run(ctx context.Context, campaignID int64) (Stats, error) {
 	}
 	dispatchErr := run.dispatch(abortCtx, campaignID)
 	workers.Wait()
+	if reset := run.breaker.final(); reset != nil && run.fatal == nil {
+		run.trip(reset)
+	}
 	close(run.items)
 	logErr := <-writerDone
 
@@ -152,10 +167,13 @@ type run struct {
 	limiter *rate.Limiter
 	abort   func(error)
 
-	mu          sync.Mutex
-	stats       Stats
-	fatal       error // why the run was aborted
-	unreachable atomic.Int32
+	sendCtx context.Context // ctx, plus Grace after it is cancelled
+
+	mu       sync.Mutex
+	stats    Stats
+	fatal    error // why the run was aborted
+	problems map[string]bool
+	breaker  breaker
 }
 
 func (r *run) count(status string) {
@@ -165,6 +183,10 @@ func (r *run) count(status string) {
 		r.stats.Sent++
 	case newsletter.DeliveryFailed:
 		r.stats.Failed++
+	case newsletter.DeliveryDeferred:
+		r.stats.Deferred++
+	case newsletter.DeliveryUnknown:
+		r.stats.Unknown++
 	case "skipped":
 		r.stats.Skipped++
 	case newsletter.DeliveryPending:
@@ -314,15 +336,13 @@ func (r *run) deliver(ctx context.Context, rc *newsletter.Recipient, conn *Conn)
 			why = rc.Status
 		}
 		up.Status, up.Error, up.Unclaimed = newsletter.DeliveryFailed, "not sent: the subscriber was "+why+" before sending", true
-		r.write(up, false)
-		r.count("skipped")
+		r.record(up, "skipped")
 		return true
 	}
 	m, err := r.s.Compose(ctx, rc)
 	if err != nil {
 		up.Status, up.Error, up.Unclaimed = newsletter.DeliveryFailed, "rendering: "+newsletter.ErrorMessage(err), true
-		r.write(up, false)
-		r.count(newsletter.DeliveryFailed)
+		r.record(up, newsletter.DeliveryFailed)
 		return true
 	}
 	if r.limiter != nil {
@@ -341,20 +361,22 @@ func (r *run) deliver(ctx context.Context, rc *newsletter.Recipient, conn *Conn)
 		r.s.Logger.Debug("taken by another sender", "email", rc.Email)
 		return true
 	}
-	// From here the message is in flight: finish it even when ctx is
-	// cancelled, but not when the run aborts... which only happens on a
-	// log failure, and then nothing more can be recorded anyway.
-	sendCtx := context.WithoutCancel(ctx)
-	var last *SendError
+	return r.transmit(ctx, rc, m, up, conn)
+}
+
+// transmit sends a claimed message, retrying temporary failures, and logs
+// where it ends: sent, failed, deferred, unknown, or back to pending when
+// nothing went out and the run is stopping. It returns false when the
+// worker must stop.
+func (r *run) transmit(ctx context.Context, rc *newsletter.Recipient, m *Built, up newsletter.DeliveryUpdate, conn *Conn) bool {
 	for attempt := 0; ; attempt++ {
 		if *conn == nil {
 			c, err := r.connect(ctx)
 			if err != nil {
 				// Nothing was sent: back to pending, for the next run.
 				up.Status, up.Error = newsletter.DeliveryPending, err.Error()
-				r.write(up, false)
-				r.count(newsletter.DeliveryPending)
-				if errors.Is(err, ErrUnreachable) && int(r.unreachable.Add(1)) >= r.s.Concurrency {
+				r.record(up, newsletter.DeliveryPending)
+				if errors.Is(err, ErrUnreachable) {
 					r.abort(err)
 				}
 				return false
@@ -362,54 +384,85 @@ func (r *run) deliver(ctx context.Context, rc *newsletter.Recipient, conn *Conn)
 			*conn = c
 		}
 		up.Attempts++
-		err := (*conn).Send(sendCtx, m)
+		err := (*conn).Send(r.sendCtx, m)
 		if err == nil {
 			up.Status, up.Code, up.Error = newsletter.DeliverySent, 250, ""
-			r.write(up, false)
-			r.count(newsletter.DeliverySent)
+			r.breaker.success()
+			r.record(up, newsletter.DeliverySent)
 			return true
 		}
-		last = classify(err, false)
-		if last.Broken {
+		se := classify(err, stageDot)
+		if se.Broken {
 			(*conn).Close()
 			*conn = nil
 		}
-		up.Code, up.Error = last.Code, last.Error()
-		if !last.Temporary && last.Sender {
-			// Every message would fail the same way: stop, and leave this
-			// one pending for a run after the cause is fixed.
+		up.Code, up.Error = se.Code, se.Error()
+		switch {
+		case se.Reason == ReasonUnknown:
+			up.Status = newsletter.DeliveryUnknown
+			r.record(up, newsletter.DeliveryUnknown)
+			return r.sendCtx.Err() == nil
+		case r.sendCtx.Err() != nil:
+			// Cut off by the grace period before the message was complete.
 			up.Status = newsletter.DeliveryPending
-			r.write(up, false)
-			r.count(newsletter.DeliveryPending)
-			r.abort(fmt.Errorf("the server refused the sender address %s: %s", m.From, last.Error()))
+			r.record(up, newsletter.DeliveryPending)
 			return false
-		}
-		if !last.Temporary {
-			up.Status, up.Permanent, up.Bounce = newsletter.DeliveryFailed, true, last.NoSuchUser()
-			r.write(up, false)
-			r.count(newsletter.DeliveryFailed)
+		case se.Reason == ReasonRecipient:
+			up.Status, up.Permanent, up.Bounce = newsletter.DeliveryFailed, true, se.DeadAddress()
+			r.breaker.success()
+			r.record(up, newsletter.DeliveryFailed)
 			return true
-		}
-		if attempt >= r.s.Retries {
+		case se.Reason == ReasonSender || se.Reason == ReasonConnection:
 			up.Status = newsletter.DeliveryFailed
-			up.Error = fmt.Sprintf("gave up after %d attempts: %s", up.Attempts, last.Error())
-			r.write(up, false)
-			r.count(newsletter.DeliveryFailed)
+			r.record(up, newsletter.DeliveryFailed)
+			if reset := r.breaker.failure(se, m.From, up); reset != nil {
+				r.trip(reset)
+				return false
+			}
+			return true
+		case attempt >= r.s.Retries:
+			up.Status = newsletter.DeliveryDeferred
+			up.Error = fmt.Sprintf("deferred after %d attempts: %s", up.Attempts, se.Error())
+			r.record(up, newsletter.DeliveryDeferred)
 			return true
 		}
-		r.s.Logger.Debug("temporary failure; retrying", "email", rc.Email, "attempt", up.Attempts, "error", last.Error())
+		r.s.Logger.Debug("temporary failure; retrying", "email", rc.Email, "attempt", up.Attempts, "error", se.Error())
 		if !sleep(ctx, r.backoff(attempt)) {
 			// Interrupted while waiting to retry: the server refused this
 			// attempt, so the message did not go out.
 			up.Status = newsletter.DeliveryPending
-			r.write(up, false)
-			r.count(newsletter.DeliveryPending)
+			r.record(up, newsletter.DeliveryPending)
 			return false
 		}
 	}
 }
 
-// connect opens a connection, retrying temporary failures with backoff.
+// trip stops the run for a fault of the sender's: the deliveries that
+// failed with it go back to pending, with the rest, for a run after the
+// cause is fixed.
+func (r *run) trip(reset []newsletter.DeliveryUpdate) {
+	for _, u := range reset {
+		u.Status = newsletter.DeliveryPending
+		r.write(u, false)
+	}
+	r.mu.Lock()
+	r.stats.Failed -= len(reset)
+	r.stats.Requeued += len(reset)
+	r.mu.Unlock()
+	r.abort(fmt.Errorf("the server refused the sender address %s or its messages %d times with the same reply, which is the sender's problem, not the readers': %s; those deliveries and the rest stay pending: fix the cause, then run the same command again",
+		r.breaker.from, len(reset), r.breaker.reply))
+}
+
+// record writes a result without waiting and counts it.
+func (r *run) record(up newsletter.DeliveryUpdate, counted string) {
+	r.write(up, false)
+	r.count(counted)
+}
+
+// connect opens a connection, retrying failures that may pass with
+// backoff. The first time a cause is met it is logged as a warning, with
+// the server's reply: a refused connection, a TLS or an authentication
+// failure must not wait for the end of the run to be seen.
 func (r *run) connect(ctx context.Context) (Conn, error) {
 	var last error
 	for attempt := 0; attempt <= r.s.Retries; attempt++ {
@@ -421,15 +474,26 @@ func (r *run) connect(ctx context.Context) (Conn, error) {
 			return c, nil
 		}
 		last = err
-		se := classify(err, true)
+		se := classify(err, stageConnect)
+		r.problem(se.Error())
 		r.s.Logger.Debug("cannot connect", "transport", r.s.Transport.String(), "attempt", attempt+1, "error", se.Error())
-		if !se.Temporary {
+		if !se.Retry {
 			break
 		}
 	}
 	return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, r.s.Transport.String(), last)
 }
 
+// problem logs a cause once per run.
+func (r *run) problem(msg string) {
+	r.mu.Lock()
+	seen := r.problems[msg]
+	r.problems[msg] = true
+	r.mu.Unlock()
+	if !seen {
+		r.s.Logger.Warn("cannot send through "+r.s.Transport.String(), "error", msg)
+	}
+}
 // backoff is the delay before retry n (0-based): exponential with jitter in
 // [d/2, d].
 func (r *run) backoff(n int) time.Duration {

@@ -189,6 +189,7 @@ func (db *DB) campaigns(ctx context.Context, where string, args ...any) ([]*news
 		count(CASE WHEN d.status = 'pending' THEN 1 END),
 		count(CASE WHEN d.status = 'sending' THEN 1 END),
 		count(CASE WHEN d.status = 'sent' THEN 1 END),
+		count(CASE WHEN d.status = 'deferred' THEN 1 END),
 		count(CASE WHEN d.status = 'failed' THEN 1 END),
 		count(CASE WHEN d.status = 'unknown' THEN 1 END)
 		FROM campaigns c JOIN lists l ON l.id = c.list_id LEFT JOIN deliveries d ON d.campaign_id = c.id
@@ -202,7 +203,7 @@ func (db *DB) campaigns(ctx context.Context, where string, args ...any) ([]*news
 		var c newsletter.Campaign
 		var created, finished string
 		if err := rows.Scan(&c.ID, &c.Kind, &c.List, &c.Status, &c.Subject, &created, &finished, &c.Articles,
-			&c.Recipients, &c.Pending, &c.Sending, &c.Sent, &c.Failed, &c.Unknown); err != nil {
+			&c.Recipients, &c.Pending, &c.Sending, &c.Sent, &c.Deferred, &c.Failed, &c.Unknown); err != nil {
 			return nil, err
 		}
 		c.CreatedAt, c.FinishedAt = parseTime(created), parseTime(finished)
@@ -260,7 +261,8 @@ func (db *DB) PrepareResume(ctx context.Context, id int64, resendUnknown bool) (
 }
 
 // FinishCampaign marks a campaign done when none of its deliveries is
-// pending or sending, and reports whether it is done.
+// pending or sending (deferred ones wait for RetryDeferred), and reports
+// whether it is done.
 func (db *DB) FinishCampaign(ctx context.Context, id int64) (bool, error) {
 	ctx = context.WithoutCancel(ctx) // runs after an interrupt too
 	res, err := db.db.ExecContext(ctx, `UPDATE campaigns SET status = 'done', finished_at = ?
@@ -275,4 +277,52 @@ func (db *DB) FinishCampaign(ctx context.Context, id int64) (bool, error) {
 	var status string
 	err = db.db.QueryRowContext(ctx, `SELECT status FROM campaigns WHERE id = ?`, id).Scan(&status)
 	return status == newsletter.CampaignDone, err
+}
+
+// RetryDeferred readies the oldest campaign of a list, with an id above
+// after, that has deferred deliveries due for another try: deferred
+// deliveries of the list's campaigns created more than lifetime ago fail
+// for good; those last tried at or before due become pending, and their
+// campaign sending again, so that it is resumed. It returns the campaign readied (nil when none is
+// due) and how many deliveries expired.
+func (db *DB) RetryDeferred(ctx context.Context, list string, after int64, due time.Time, lifetime time.Duration) (*newsletter.Campaign, int, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	lid, err := listID(ctx, tx, list)
+	if err != nil {
+		return nil, 0, err
+	}
+	now := db.now()
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'failed', updated_at = ?,
+		error = 'the queue lifetime ran out: ' || error
+		WHERE status = 'deferred' AND campaign_id IN (SELECT id FROM campaigns WHERE list_id = ? AND created_at < ?)`,
+		formatTime(now), lid, formatTime(now.Add(-lifetime)))
+	if err != nil {
+		return nil, 0, err
+	}
+	expired, _ := res.RowsAffected()
+	var cid int64
+	err = tx.QueryRowContext(ctx, `SELECT d.campaign_id FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+		WHERE c.list_id = ? AND c.id > ? AND d.status = 'deferred' AND d.updated_at <= ? ORDER BY d.campaign_id LIMIT 1`,
+		lid, after, formatTime(due)).Scan(&cid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, int(expired), tx.Commit()
+	} else if err != nil {
+		return nil, 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', updated_at = ?
+		WHERE campaign_id = ? AND status = 'deferred' AND updated_at <= ?`, formatTime(now), cid, formatTime(due)); err != nil {
+		return nil, 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'sending', finished_at = NULL WHERE id = ?`, cid); err != nil {
+		return nil, 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, 0, err
+	}
+	c, err := db.Campaign(ctx, cid)
+	return c, int(expired), err
 }

@@ -7,14 +7,17 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
 	"github.com/example/newsletter"
@@ -31,6 +34,7 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 type DB struct {
 	db   *sql.DB
 	Path string
+	file os.FileInfo // the file opened, to notice it deleted or replaced
 	// Now returns the current time; tests and `--now` replace it.
 	Now func() time.Time
 }
@@ -73,7 +77,51 @@ func openTo(ctx context.Context, path string, upTo int) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
+	if db.file, err = os.Stat(path); err != nil {
+		sdb.Close()
+		return nil, newsletter.Errorf(newsletter.EINVALID, "database %s: %w", path, err)
+	}
 	return db, nil
+}
+
+// ErrReplaced: the database file was deleted or replaced while it was open.
+// Writes would go to a file nobody will read again.
+var ErrReplaced = errors.New("the database file was deleted or replaced while it was open")
+
+// CheckFile returns an error wrapping ErrReplaced when the file at Path is
+// no longer the one opened.
+func (db *DB) CheckFile() error {
+	fi, err := os.Stat(db.Path)
+	if err != nil || !os.SameFile(fi, db.file) {
+		return newsletter.Errorf(newsletter.EINTERNAL, "database %s: %w; stop everything that uses it and restore it from a backup", db.Path, ErrReplaced)
+	}
+	return nil
+}
+
+// isBusy reports whether err is SQLite's "database is locked": another
+// process holds the write lock longer than the busy timeout.
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+// retryBusy runs fn until it does not fail with a busy database, waiting
+// longer each time, for up to limit in all.
+func retryBusy(ctx context.Context, limit time.Duration, fn func() error) error {
+	deadline := time.Now().Add(limit)
+	wait := 50 * time.Millisecond
+	for {
+		err := fn()
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // Close closes the database.

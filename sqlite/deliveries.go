@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/example/newsletter"
 )
@@ -42,13 +43,30 @@ func (db *DB) PendingRecipients(ctx context.Context, campaignID, afterID int64, 
 // never change a delivery that is already sent. Permanent failures count
 // against their subscribers: a 5.1.x failure or the third permanent failure
 // in a row marks the address bounced; a sent message resets the count.
+//
+// The file must still be the one opened (else ErrReplaced), and a database
+// another process keeps locked is waited for, for up to 5 minutes, rather
+// than the send stopping.
 func (db *DB) WriteDeliveries(ctx context.Context, updates []newsletter.DeliveryUpdate) ([]int64, error) {
 	if len(updates) == 0 {
 		return nil, nil
 	}
+	if err := db.CheckFile(); err != nil {
+		return nil, err
+	}
 	// The log must be written even when the run is being cancelled: a
 	// message that went out must be recorded as sent.
 	ctx = context.WithoutCancel(ctx)
+	var lost []int64
+	err := retryBusy(ctx, 5*time.Minute, func() error {
+		var err error
+		lost, err = db.writeDeliveries(ctx, updates)
+		return err
+	})
+	return lost, err
+}
+
+func (db *DB) writeDeliveries(ctx context.Context, updates []newsletter.DeliveryUpdate) ([]int64, error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -106,7 +124,7 @@ func (db *DB) WriteDeliveries(ctx context.Context, updates []newsletter.Delivery
 				return nil, err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'bounced', status_changed_at = ?, updated_at = ?
-				WHERE id = ? AND status = 'active' AND (? OR hard_failures >= 3)`, now, now, u.SubscriberID, u.Bounce); err != nil {
+				WHERE id = ? AND status = 'active' AND (? OR hard_failures >= ?)`, now, now, u.SubscriberID, u.Bounce, newsletter.HardFailureLimit); err != nil {
 				return nil, err
 			}
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,7 @@ type campaignJSON struct {
 	Pending    int    `json:"pending"`
 	Sending    int    `json:"sending"`
 	Sent       int    `json:"sent"`
+	Deferred   int    `json:"deferred"`
 	Failed     int    `json:"failed"`
 	Unknown    int    `json:"unknown"`
 	CreatedAt  string `json:"created_at"`
@@ -41,13 +43,13 @@ func (a *app) campaignsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"id", "kind", "list", "status", "articles", "recipients", "sent", "failed", "unknown", "pending", "created_at"}}
+			t := &table{header: []string{"id", "kind", "list", "status", "articles", "recipients", "sent", "deferred", "failed", "unknown", "pending", "created_at"}}
 			js := []campaignJSON{}
 			for _, c := range cs {
 				js = append(js, campaignJSON{c.ID, c.Kind, c.List, c.Status, c.Subject, c.Articles, c.Recipients, c.Pending, c.Sending,
-					c.Sent, c.Failed, c.Unknown, formatTime(c.CreatedAt), formatTime(c.FinishedAt)})
+					c.Sent, c.Deferred, c.Failed, c.Unknown, formatTime(c.CreatedAt), formatTime(c.FinishedAt)})
 				t.rows = append(t.rows, []string{fmt.Sprint(c.ID), c.Kind, c.List, c.Status, strconv.Itoa(c.Articles), strconv.Itoa(c.Recipients),
-					strconv.Itoa(c.Sent), strconv.Itoa(c.Failed), strconv.Itoa(c.Unknown), strconv.Itoa(c.Pending + c.Sending), formatTime(c.CreatedAt)})
+					strconv.Itoa(c.Sent), strconv.Itoa(c.Deferred), strconv.Itoa(c.Failed), strconv.Itoa(c.Unknown), strconv.Itoa(c.Pending + c.Sending), formatTime(c.CreatedAt)})
 			}
 			t.json = js
 			return a.print(t)
@@ -66,23 +68,28 @@ type deliveryJSON struct {
 	UpdatedAt string `json:"updated_at"`
 }
 
-var deliveryStatuses = []string{newsletter.DeliveryPending, newsletter.DeliverySending, newsletter.DeliverySent, newsletter.DeliveryFailed, newsletter.DeliveryUnknown}
-
 func (a *app) deliveriesCommand() *cobra.Command {
 	var filter newsletter.DeliveryFilter
 	cmd := &cobra.Command{
 		Use:   "deliveries",
 		Short: "List the delivery log",
 		Long: `deliveries lists the delivery log: one row per message of a campaign, with
-its status (pending, sending, sent, failed, unknown), attempts, the last SMTP
-reply code and error, and the Message-ID.
+its status, attempts, the last SMTP reply code and error, and the Message-ID.
 
-unknown means a run stopped while the message was being sent: it may or may
-not have arrived, so it is not resent unless digest --resend-unknown.`,
+  pending   queued; the next run sends it
+  sending   claimed by a run that is sending it now
+  sent      the server answered 250 after the message
+  deferred  a temporary failure outlasted the run's retries; the next run of
+            digest, send or the scheduler tries again, until
+            transport.queue_lifetime (default 72h), then it fails
+  failed    refused for good (the reply says why)
+  unknown   the message was sent in full but the reply was lost, or a run
+            died while sending it: it may or may not have arrived, so it is
+            not resent unless digest --resend-unknown`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if filter.Status != "" && !contains(deliveryStatuses, filter.Status) {
-				return usagef("--status %q: use pending, sending, sent, failed or unknown", filter.Status)
+			if filter.Status != "" && !contains(newsletter.DeliveryStatuses, filter.Status) {
+				return usagef("--status %q: use %s", filter.Status, strings.Join(newsletter.DeliveryStatuses, ", "))
 			}
 			if filter.Email != "" {
 				e, err := subscribers.NormalizeEmail(filter.Email)

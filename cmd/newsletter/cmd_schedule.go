@@ -59,6 +59,8 @@ recorded as run, with no mail. Every decision is logged on stderr.`,
 			if err != nil {
 				return err
 			}
+			// Deferred deliveries are retried every 15 minutes or so.
+			svc.DeferredRetryAfter = 15 * time.Minute
 			if once {
 				busy, failed := a.runSchedules(cmd.Context(), svc, scheds)
 				switch {

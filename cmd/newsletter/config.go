@@ -45,6 +45,13 @@ type TransportConfig struct {
 	Rate         float64  `toml:"rate"`
 	Retries      int      `toml:"retries"`
 	RetryBackoff Duration `toml:"retry_backoff"`
+	// CAFile trusts a private CA (or a self-signed relay) for TLS.
+	CAFile         string   `toml:"ca_file"`
+	QueueLifetime  Duration `toml:"queue_lifetime"`
+	ConnectTimeout Duration `toml:"connect_timeout"`
+	CommandTimeout Duration `toml:"command_timeout"`
+	DataTimeout    Duration `toml:"data_timeout"`
+	StopGrace      Duration `toml:"stop_grace"`
 }
 
 // Duration is a setting written like "30s", "15m" or "72h".
@@ -202,7 +209,7 @@ address = ""
 [transport]
 # Where mail goes (env NEWSLETTER_TRANSPORT, flag --transport):
 #   file://DIR                      write .eml files under DIR (no server needed)
-#   smtp://USER:PASS@HOST:587       SMTP with STARTTLS (?tls=opportunistic|none)
+#   smtp://USER:PASS@HOST:587       SMTP with STARTTLS (?tls=opportunistic|insecure|none)
 #   smtps://USER:PASS@HOST:465      SMTP over implicit TLS
 # A password may come from env NEWSLETTER_SMTP_PASSWORD instead.
 url = "file://outbox"
@@ -214,6 +221,20 @@ rate = 0
 retries = 5
 # The first wait before a retry; it doubles each time, up to a minute.
 retry_backoff = "1s"
+# A delivery whose temporary failures outlast the retries is deferred: the
+# next run (or the scheduler, every 15 minutes) tries again, for this long
+# after the campaign began; then it fails.
+queue_lifetime = "72h"
+# Trust this CA (PEM) for STARTTLS and smtps://, for a relay with a private
+# or self-signed certificate. ?tls=insecure skips verification instead.
+# ca_file = "relay-ca.pem"
+# Timeouts: connecting (through greeting, TLS and AUTH), each command, and
+# the server's answer after a whole message.
+connect_timeout = "30s"
+command_timeout = "60s"
+data_timeout = "120s"
+# After SIGTERM or Ctrl-C, how long messages in flight may take to finish.
+stop_grace = "10s"
 
 [unsubscribe]
 # Signs unsubscribe and preference links. Keep it secret; changing it

@@ -86,6 +86,8 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 		Rate:              cfg.Transport.Rate,
 		Retries:           cfg.Transport.Retries,
 		RetryBackoff:      cfg.Transport.RetryBackoff.Duration,
+		Grace:             cfg.Transport.StopGrace.Duration,
+		QueueLifetime:     cfg.Transport.QueueLifetime.Duration,
 		Now:               a.now,
 		Logger:            a.log,
 		Progress:          &cliProgress{a: a},
@@ -101,11 +103,28 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 		if f.transport != "" {
 			raw = f.transport
 		}
-		if s.Transport, err = mailer.ParseTransport(raw, os.Getenv("NEWSLETTER_SMTP_PASSWORD")); err != nil {
+		if s.Transport, err = a.transport(raw, &cfg.Transport); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// transport parses the transport URL with the TLS and timeout settings.
+func (a *app) transport(raw string, tc *TransportConfig) (mailer.Transport, error) {
+	opts := []mailer.SMTPOption{mailer.WithTimeouts(tc.ConnectTimeout.Duration, tc.CommandTimeout.Duration, tc.DataTimeout.Duration)}
+	if tc.CAFile != "" {
+		conf, err := mailer.LoadCA(tc.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, mailer.WithTLSConfig(conf))
+	}
+	t, err := mailer.ParseTransport(raw, os.Getenv("NEWSLETTER_SMTP_PASSWORD"), opts...)
+	if st, ok := t.(*mailer.SMTPTransport); ok && st.TLS == mailer.TLSInsecure {
+		a.log.Warn("tls=insecure: the relay's certificate is not verified; anyone on the path can read and change the mail (transport.ca_file trusts a private CA instead)")
+	}
+	return t, err
 }
 
 // linkSigner signs subscriber links with unsubscribe.secret, or with a
@@ -157,13 +176,20 @@ func (p *cliProgress) Finished(r *campaign.Run) {
 	if secs := st.Elapsed.Seconds(); secs > 0 {
 		rate = float64(st.Sent) / secs
 	}
-	p.a.infof("campaign %d (%s, list %s): %d recipients, %d sent, %d failed, %d unknown, %d pending; %.1fs, %.0f msg/s",
-		c.ID, c.Kind, c.List, c.Recipients, c.Sent, c.Failed, c.Unknown, c.Pending+c.Sending, st.Elapsed.Seconds(), rate)
+	// Rows still sending after a run are unknown: the next run says so.
+	p.a.infof("campaign %d (%s, list %s): %d recipients, %d sent, %d failed, %d unknown, %d pending, %d deferred; %.1fs, %.0f msg/s",
+		c.ID, c.Kind, c.List, c.Recipients, c.Sent, c.Failed, c.Unknown+c.Sending, c.Pending, c.Deferred, st.Elapsed.Seconds(), rate)
+	if c.Deferred > 0 {
+		p.a.infof("%d deferred; run again later (see: newsletter deliveries --campaign %d --status deferred)", c.Deferred, c.ID)
+	}
 }
 
 // exitOf turns what a send did into the exit code of the contract and the
 // lines that tell the user what to do next.
 func (a *app) exitOf(res *campaign.Result) error {
+	if res.Expired > 0 {
+		a.infof("%d deferred deliveries ran past transport.queue_lifetime and failed", res.Expired)
+	}
 	outcome, run := res.Worst()
 	if run == nil {
 		return nil

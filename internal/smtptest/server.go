@@ -34,6 +34,12 @@ const (
 	Rcpt  = "rcpt"  // a reply to RCPT TO
 	Data  = "data"  // a reply after the message data
 	Drop  = "drop"  // the connection closes in the middle of DATA
+	// DropAfterDot: the whole message arrives (and is kept, as a server
+	// that queued it would), then the connection closes before the reply.
+	DropAfterDot = "drop-after-dot"
+	// StallAfterDot: the whole message arrives (and is kept), then the
+	// server waits Delay before it replies.
+	StallAfterDot = "stall-after-dot"
 )
 
 // Fault is one injected failure.
@@ -325,14 +331,26 @@ func (ss *session) Data(r io.Reader) error {
 			return err
 		}
 	}
+	ss.keep(buf.Bytes())
+	if f := ss.s.fire(DropAfterDot, rcpt); f != nil {
+		ss.conn.Conn().Close()
+		return errors.New("connection dropped after the message (injected)")
+	}
+	if f := ss.s.fire(StallAfterDot, rcpt); f != nil {
+		time.Sleep(f.Delay)
+	}
+	return nil
+}
+
+// keep records a message the server received whole.
+func (ss *session) keep(data []byte) {
 	m := Message{From: ss.from, To: append([]string(nil), ss.to...), Received: time.Now()}
 	if !ss.s.discard {
-		m.Data = buf.Bytes()
+		m.Data = data
 	}
 	ss.s.mu.Lock()
 	ss.s.messages = append(ss.s.messages, m)
 	ss.s.mu.Unlock()
-	return nil
 }
 
 func (ss *session) Reset() {
