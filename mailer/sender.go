@@ -494,6 +494,7 @@ func (r *run) problem(msg string) {
 		r.s.Logger.Warn("cannot send through "+r.s.Transport.String(), "error", msg)
 	}
 }
+
 // backoff is the delay before retry n (0-based): exponential with jitter in
 // [d/2, d].
 func (r *run) backoff(n int) time.Duration {

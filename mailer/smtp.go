@@ -5,9 +5,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"net/textproto"
 	"fmt"
 	"net"
+	"net/textproto"
 	"net/url"
 	"os"
 	"strconv"
@@ -38,12 +38,12 @@ type SMTPTransport struct {
 	// AUTH; CommandTimeout each later command; DataTimeout the reply to
 	// the end of a message (RFC 5321 4.5.3.2 asks for 10 minutes; relays
 	// answer in seconds).
-	ConnectTimeout       time.Duration
-	CommandTimeout       time.Duration
-	DataTimeout          time.Duration
-	LocalName            string
-	tlsConfig            *tls.Config
-	noPipelining         bool
+	ConnectTimeout time.Duration
+	CommandTimeout time.Duration
+	DataTimeout    time.Duration
+	LocalName      string
+	tlsConfig      *tls.Config
+	noPipelining   bool
 }
 
 // SMTPOption configures an SMTP transport.
