@@ -46,7 +46,7 @@ func (s *Service) compose(spec messageSpec, r *newsletter.Recipient) (*mailer.Bu
 	if err != nil {
 		return nil, err
 	}
-	return s.Builder.Build(&mailer.Message{
+	built, err := s.Builder.Build(&mailer.Message{
 		Campaign:          spec.campaign,
 		ToName:            r.Name,
 		ToEmail:           r.Email,
@@ -57,4 +57,9 @@ func (s *Service) compose(spec messageSpec, r *newsletter.Recipient) (*mailer.Bu
 		UnsubscribeURL:    links.Unsubscribe,
 		UnsubscribeMailto: s.UnsubscribeMailto,
 	})
+	if err != nil {
+		return nil, err
+	}
+	built.DeliveryID = r.DeliveryID
+	return built, nil
 }

@@ -29,6 +29,7 @@ type breaker struct {
 	others  int // results that were not a sender failure
 	reply   string
 	from    string // the envelope sender refused
+	tripped bool
 }
 
 // success ends a streak.
@@ -46,6 +47,10 @@ func (b *breaker) failure(se *SendError, from string, up newsletter.DeliveryUpda
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.from = from
+	if b.tripped {
+		// A message in flight when the breaker tripped.
+		return []newsletter.DeliveryUpdate{up}
+	}
 	key := strconv.Itoa(se.Code) + " " + se.Enhanced
 	if se.Code == 0 {
 		key = se.Text
@@ -67,8 +72,10 @@ func (b *breaker) failure(se *SendError, from string, up newsletter.DeliveryUpda
 	}
 	switch {
 	case len(b.streak) >= breakerInRow:
+		b.tripped = true
 		return b.streak
 	case len(b.early) > breakerWindow/2:
+		b.tripped = true
 		return b.early
 	}
 	return nil
@@ -80,7 +87,8 @@ func (b *breaker) failure(se *SendError, from string, up newsletter.DeliveryUpda
 func (b *breaker) final() []newsletter.DeliveryUpdate {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.others == 0 && b.sameAll && len(b.all) > 0 {
+	if !b.tripped && b.others == 0 && b.sameAll && len(b.all) > 0 {
+		b.tripped = true
 		return b.all
 	}
 	return nil

@@ -22,9 +22,9 @@ type campaignJSON struct {
 	Pending    int    `json:"pending"`
 	Sending    int    `json:"sending"`
 	Sent       int    `json:"sent"`
-	Deferred   int    `json:"deferred"`
 	Failed     int    `json:"failed"`
 	Unknown    int    `json:"unknown"`
+	Deferred   int    `json:"deferred"`
 	CreatedAt  string `json:"created_at"`
 	FinishedAt string `json:"finished_at"`
 }
@@ -47,7 +47,7 @@ func (a *app) campaignsCommand() *cobra.Command {
 			js := []campaignJSON{}
 			for _, c := range cs {
 				js = append(js, campaignJSON{c.ID, c.Kind, c.List, c.Status, c.Subject, c.Articles, c.Recipients, c.Pending, c.Sending,
-					c.Sent, c.Deferred, c.Failed, c.Unknown, formatTime(c.CreatedAt), formatTime(c.FinishedAt)})
+					c.Sent, c.Failed, c.Unknown, c.Deferred, formatTime(c.CreatedAt), formatTime(c.FinishedAt)})
 				t.rows = append(t.rows, []string{fmt.Sprint(c.ID), c.Kind, c.List, c.Status, strconv.Itoa(c.Articles), strconv.Itoa(c.Recipients),
 					strconv.Itoa(c.Sent), strconv.Itoa(c.Deferred), strconv.Itoa(c.Failed), strconv.Itoa(c.Unknown), strconv.Itoa(c.Pending + c.Sending), formatTime(c.CreatedAt)})
 			}

@@ -47,7 +47,7 @@ func TestServe_OneClickFromARealMessage(t *testing.T) {
 	}()
 	waitHTTP(t, "http://"+addr+"/healthz")
 
-	eml, err := os.ReadFile(filepath.Join(outbox, "1", "ben.okafor@example.org.eml"))
+	eml, err := os.ReadFile(outboxFile(t, outbox, "1", "ben.okafor@example.org"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +71,10 @@ func TestServe_OneClickFromARealMessage(t *testing.T) {
 	os.WriteFile(filepath.Join(c.dir, "bus.txt"), []byte("2026-11-26\nNew Bus Shelters\nSix of them.\nCategories: Transport\n"), 0o644)
 	c.ok("articles", "add", filepath.Join(c.dir, "bus.txt"))
 	c.ok("digest", "--since", "2026-11-01", "--transport", "file://"+outbox)
-	if _, err := os.Stat(filepath.Join(outbox, "2", "ben.okafor@example.org.eml")); err == nil {
+	if _, err := os.Stat(outboxFile(t, outbox, "2", "ben.okafor@example.org")); err == nil {
 		t.Fatal("ben got the next digest")
 	}
-	if _, err := os.Stat(filepath.Join(outbox, "2", "george.li@example.org.eml")); err != nil {
+	if _, err := os.Stat(outboxFile(t, outbox, "2", "george.li@example.org")); err != nil {
 		t.Fatalf("george (Transport) did not get the next digest: %v", err)
 	}
 }
