@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -252,3 +253,109 @@ func (f progressFunc) Sending(*newsletter.Campaign, int) func(string) {
 	return f
 }
 func (f progressFunc) Finished(*campaign.Run) {}
+
+// TestDeferredRetriedUntilLifetime: a 450 that outlasts a run's retries
+// leaves the delivery deferred, not failed, and the run exits cleanly; the
+// next run, once the fault clears, delivers it exactly once before making a
+// new campaign; past the queue lifetime a deferred delivery fails.
+func TestDeferredRetriedUntilLifetime(t *testing.T) {
+	ctx := context.Background()
+	srv := smtptest.Start(t)
+	tr, _ := mailer.ParseTransport(srv.URL(), "")
+	s := newService(t, tr)
+	addReaders(t, s, reader{email: "busy@example.org"}, reader{email: "fine@example.org"}, reader{email: "late@example.org"})
+	addArticle(t, s, "week-one", "2026-11-27")
+	srv.SetFaults(smtptest.Fault{Stage: smtptest.Rcpt, Match: "^(busy|late)@", Code: 450, Enhanced: [3]int{4, 7, 1}, Message: "too much mail from 127.0.0.1"})
+
+	res, err := s.Digest(ctx, campaign.DigestRequest{List: newsletter.DefaultList, Since: fixedNow.AddDate(0, 0, -7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := res.Last()
+	if run.Outcome() != campaign.Sent || run.Campaign.Deferred != 2 || run.Campaign.Failed != 0 || run.Campaign.Sent != 1 {
+		t.Fatalf("first run: outcome %v, %+v", run.Outcome(), run.Campaign)
+	}
+	for _, d := range deliveries(t, s, run.Campaign.ID) {
+		if d.Email != "fine@example.org" && (d.Status != newsletter.DeliveryDeferred || !strings.Contains(d.Error, "450 4.7.1")) {
+			t.Errorf("%s: %s (%s), want deferred with the last reply", d.Email, d.Status, d.Error)
+		}
+	}
+
+	// The fault clears for one of them; a run by hand retries both at once
+	// (one is sent, the other stays deferred) and, with nothing new, makes
+	// no campaign.
+	srv.SetFaults(smtptest.Fault{Stage: smtptest.Rcpt, Match: "^late@", Code: 450, Enhanced: [3]int{4, 7, 1}, Message: "too much mail"})
+	res, err = s.Digest(ctx, campaign.DigestRequest{List: newsletter.DefaultList, Since: fixedNow.AddDate(0, 0, -7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.NothingNew || len(res.Runs) != 1 || !res.Runs[0].Resumed {
+		t.Fatalf("second run: %+v", res)
+	}
+	if n := srv.Count("busy@example.org"); n != 1 {
+		t.Errorf("busy@ received %d messages, want 1", n)
+	}
+	if n := srv.Count("fine@example.org"); n != 1 {
+		t.Errorf("fine@ received %d messages, want 1", n)
+	}
+
+	// Past the lifetime the last one fails for good.
+	s.Now = func() time.Time { return fixedNow.Add(73 * time.Hour) }
+	s.DB.Now = s.Now
+	res, err = s.Digest(ctx, campaign.DigestRequest{List: newsletter.DefaultList, Since: fixedNow.AddDate(0, 0, -7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Expired != 1 {
+		t.Errorf("expired %d, want 1", res.Expired)
+	}
+	for _, d := range deliveries(t, s, 1) {
+		want := newsletter.DeliverySent
+		if d.Email == "late@example.org" {
+			want = newsletter.DeliveryFailed
+		}
+		if d.Status != want {
+			t.Errorf("%s: %s (%s), want %s", d.Email, d.Status, d.Error, want)
+		}
+	}
+	if n := srv.Count("late@example.org"); n != 0 {
+		t.Errorf("late@ received %d", n)
+	}
+}
+
+// TestDatabaseReplacedStopsTheRun: a database file deleted under a running
+// send stops it with an error that says so, instead of logging into a file
+// nobody will read again.
+func TestDatabaseReplacedStopsTheRun(t *testing.T) {
+	ctx := context.Background()
+	srv := smtptest.Start(t)
+	srv.SetFaults(smtptest.Fault{Stage: smtptest.Data, Delay: 5 * time.Millisecond})
+	tr, _ := mailer.ParseTransport(srv.URL(), "")
+	s := newService(t, tr)
+	var rs []reader
+	for i := range 100 {
+		rs = append(rs, reader{email: fmt.Sprintf("reader%03d@example.org", i)})
+	}
+	addReaders(t, s, rs...)
+	addArticle(t, s, "long-send", "2026-11-27")
+	var removed atomic.Bool
+	s.Progress = progressFunc(func(string) {
+		if srv.Count("") >= 10 && removed.CompareAndSwap(false, true) {
+			if err := os.Remove(s.DB.Path); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	res, err := s.Digest(ctx, campaign.DigestRequest{List: newsletter.DefaultList, Since: fixedNow.AddDate(0, 0, -7)})
+	if err == nil {
+		if _, run := res.Worst(); run != nil {
+			err = run.Err
+		}
+	}
+	if !errors.Is(err, sqlite.ErrReplaced) {
+		t.Fatalf("err = %v, want ErrReplaced", err)
+	}
+	if n := srv.Count(""); n >= 100 {
+		t.Errorf("the send went on to the end (%d messages)", n)
+	}
+}
