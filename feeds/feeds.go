@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -141,7 +142,11 @@ func (f *Fetcher) Fetch(ctx context.Context, store Store, fd Feed) FeedResult {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fail("no answer within %s; try again later", timeout)
 		}
-		return fail("cannot fetch it: %v", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fail("cannot fetch it: %v; check url in its [[feed]] entry, or try again later", err)
 	}
 	defer resp.Body.Close()
 	switch {

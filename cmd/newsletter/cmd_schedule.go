@@ -142,6 +142,7 @@ func (a *app) runSchedule(ctx context.Context, ms *mailSetup, f *sendFlags, s *s
 			decision = fmt.Sprintf("period %s already ran; next %s", period, s.Next(now).Format(time.RFC3339))
 			return nil
 		}
+		a.fetchScheduleFeeds(ctx, ms.db, s.Name, s.List) // new feed items go into this digest
 		since, err := a.scheduleSince(ctx, ms.db, s, now)
 		if err != nil {
 			return err
