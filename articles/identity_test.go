@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	_ "time/tzdata" // the ET and Etc/GMT dates need zones where the system has none
 
 	"github.com/example/newsletter/articles"
 )
