@@ -75,14 +75,25 @@ func findArticleByKey(ctx context.Context, tx *sql.Tx, a *newsletter.Article) (*
 		err = tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key = ? AND published = ?`,
 			slugKeyPrefix+a.Slug, a.Date.Format(newsletter.DateLayout)).Scan(&st.id, &st.key, &st.slug, &st.hash)
 	}
+	// A Markdown file keyed by its path is the same file when added from
+	// another directory: same slug, same date, another path.
+	if errors.Is(err, sql.ErrNoRows) && strings.HasPrefix(a.Key, pathKeyPrefix) {
+		err = tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key LIKE 'md:path:%' AND slug = ? AND published = ?`,
+			a.Slug, a.Date.Format(newsletter.DateLayout)).Scan(&st.id, &st.key, &st.slug, &st.hash)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return &st, err
 }
 
-// slugKeyPrefix makes the key of an article that comes without one.
-const slugKeyPrefix = "slug:"
+// slugKeyPrefix makes the key of an article that comes without one;
+// pathKeyPrefix starts the key of a Markdown file without a slug (see
+// articles.ParseMarkdown).
+const (
+	slugKeyPrefix = "slug:"
+	pathKeyPrefix = "md:path:"
+)
 
 // uniqueSlug returns slug when no article has it, else slug-DATE, else
 // slug-DATE-2, -3 and so on.

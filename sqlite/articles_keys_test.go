@@ -51,6 +51,17 @@ func TestUpsertArticles_Keys(t *testing.T) {
 			t.Errorf("week one overwritten: %q", a.Body)
 		}
 	})
+	t.Run("MarkdownFileFromAnotherDirectory", func(t *testing.T) {
+		a := keyed("md:path:news/tree.md", "plant-a-tree", "Plant a Tree", "2026-11-21", "Trees.")
+		b := keyed("md:path:site/news/tree.md", "plant-a-tree", "Plant a Tree", "2026-11-21", "Trees.")
+		if _, err := db.UpsertArticles(ctx, []*newsletter.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := db.UpsertArticles(ctx, []*newsletter.Article{b})
+		if err != nil || res[0] == newsletter.Added || b.Slug != "plant-a-tree" {
+			t.Fatal(res, err, b.Slug)
+		}
+	})
 	t.Run("SameTitleSameDayInOneBatch", func(t *testing.T) {
 		var as []*newsletter.Article
 		for _, k := range []string{"p1", "p2", "p3"} {
