@@ -11,7 +11,8 @@ import (
 // file or feed and as stored.
 type Article struct {
 	ID         int64
-	Slug       string    // stable ASCII identifier; adding the same slug again updates
+	Key        string    // identity per source (feed guid, file, post date and title); the same key again updates
+	Slug       string    // unique ASCII identifier, made from the title; suffixed when taken
 	Title      string    // as written, typographic characters intact
 	Date       time.Time // publication date (midnight UTC)
 	Categories []string  // display names, cleaned and de-duplicated

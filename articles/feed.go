@@ -3,6 +3,10 @@ package articles
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,11 +19,30 @@ import (
 	"github.com/example/newsletter"
 )
 
+// DefaultMaxSize is the largest article file or feed item taken when no
+// other limit is set: 1 MB.
+const DefaultMaxSize = 1 << 20
+
 // ParseFeed reads an RSS or Atom feed and returns one article per item, and
-// one error per item that cannot become an article (no title or no date).
-// name is the file or URL, used in errors and as the base of relative
-// links.
+// one error per item that cannot become an article (no title, no readable
+// date, too large). name is the file or URL, used in errors and as the base
+// of relative links. Items larger than DefaultMaxSize are refused.
 func ParseFeed(name string, src []byte, siteURL string) ([]*newsletter.Article, []error) {
+	return ParseFeedLimit(name, src, siteURL, DefaultMaxSize)
+}
+
+// ParseFeedLimit is ParseFeed with a limit on the size of one item (its
+// title, summary and content), in bytes; 0 means DefaultMaxSize.
+//
+// Each article's Key identifies the item across fetches: its guid, else its
+// link, else a hash of its title and date, all within the feed (its site
+// link, else name). Items with the same key in one feed are one item: the
+// first is kept. An item without a link gets no URL: siteURL is not used to
+// make one up.
+func ParseFeedLimit(name string, src []byte, siteURL string, maxItem int64) ([]*newsletter.Article, []error) {
+	if maxItem <= 0 {
+		maxItem = DefaultMaxSize
+	}
 	feed, err := gofeed.NewParser().Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, []error{errorf(name, 0, "not an RSS or Atom feed: %v", err)}
@@ -28,22 +51,43 @@ func ParseFeed(name string, src []byte, siteURL string) ([]*newsletter.Article, 
 	if base == "" {
 		base = name
 	}
+	scope := strings.TrimSpace(feed.Link)
+	if scope == "" {
+		scope = name
+	}
+	infos := scanItems(src)
+	if len(infos) != len(feed.Items) {
+		infos = make([]itemInfo, len(feed.Items)) // no line numbers rather than wrong ones
+	}
 	var out []*newsletter.Article
 	var errs []error
+	seen := map[string]bool{}
 	for i, it := range feed.Items {
+		info := infos[i]
+		it.Title = info.decode("title", it.Title)
+		it.Content = info.decode("content", it.Content)
+		it.Description = info.decode("summary", it.Description)
 		where := fmt.Sprintf("item %d", i+1)
 		title := newsletter.OneLine(htmlText(it.Title))
 		if title == "" {
-			errs = append(errs, errorf(name, 0, "%s has no title", where))
+			errs = append(errs, errorf(name, info.line, "%s has no title", where))
 			continue
 		}
 		where += fmt.Sprintf(" (%q)", clip(title, 60))
-		date := it.PublishedParsed
-		if date == nil {
-			date = it.UpdatedParsed
+		if n := int64(len(it.Title) + len(it.Content) + len(it.Description)); n > maxItem {
+			errs = append(errs, errorf(name, info.line, "%s is larger than %s (%s); raise [articles] max_size to take it", where, FormatSize(maxItem), FormatSize(n)))
+			continue
 		}
-		if date == nil {
-			errs = append(errs, errorf(name, 0, "%s has no publication date", where))
+		raw, parsed := it.Published, it.PublishedParsed
+		if strings.TrimSpace(raw) == "" && parsed == nil {
+			raw, parsed = it.Updated, it.UpdatedParsed
+		}
+		date, ok := feedDate(raw, parsed)
+		if !ok && strings.TrimSpace(raw) == "" {
+			errs = append(errs, errorf(name, info.line, "%s has no publication date", where))
+			continue
+		} else if !ok {
+			errs = append(errs, errorf(name, info.line, "%s: cannot read the date %q; write it as RFC 1123 (Mon, 02 Jan 2006 15:04:05 -0700) or RFC 3339", where, clip(strings.TrimSpace(raw), 60)))
 			continue
 		}
 		content := it.Content
@@ -51,25 +95,36 @@ func ParseFeed(name string, src []byte, siteURL string) ([]*newsletter.Article, 
 			content = it.Description
 		}
 		a := &newsletter.Article{
-			Slug:       Slugify(title),
 			Title:      title,
 			Date:       time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, time.UTC),
 			Categories: newsletter.UniqueCategories(it.Categories),
 			Body:       HTMLToMarkdown(content, base),
 			Source:     name,
 		}
+		a.Slug = Slugify(title)
+		link := resolve(base, it.Link)
+		switch {
+		case strings.TrimSpace(it.GUID) != "":
+			a.Key = "feed:" + scope + "#guid:" + strings.TrimSpace(it.GUID)
+		case link != "":
+			a.Key = "feed:" + scope + "#link:" + link
+		default:
+			sum := sha256.Sum256([]byte(title + "\x00" + a.Date.Format(newsletter.DateLayout)))
+			a.Key = "feed:" + scope + "#item:" + hex.EncodeToString(sum[:8])
+		}
+		if seen[a.Key] {
+			continue // the feed repeats an item; the first is the one shown
+		}
+		seen[a.Key] = true
 		if it.Author != nil {
 			a.Author = newsletter.OneLine(it.Author.Name)
 		}
-		summary := htmlText(it.Description)
+		summary := htmlSummaryText(it.Description)
 		if summary == "" {
-			summary = firstParagraphText(a.Body)
+			summary = htmlSummaryText(content)
 		}
 		a.Summary = Summarize(summary, SummaryLength)
-		a.URL = JoinURL(siteURL, a.Slug)
-		if link := resolve(base, it.Link); link != "" {
-			a.URL = link
-		}
+		a.URL = link
 		a.ComputeHash()
 		out = append(out, a)
 	}
@@ -77,6 +132,83 @@ func ParseFeed(name string, src []byte, siteURL string) ([]*newsletter.Article, 
 		errs = append(errs, errorf(name, 0, "the feed has no items"))
 	}
 	return out, errs
+}
+
+// itemInfo is what the feed library does not tell about an item: the line
+// it starts on, and the Atom 0.3 mode of its title, content and summary.
+type itemInfo struct {
+	line  int
+	modes map[string]string // child element → mode attribute
+}
+
+// decode undoes an Atom 0.3 mode="base64" on the element's text.
+func (in itemInfo) decode(elem, s string) string {
+	if in.modes[elem] != "base64" {
+		return s
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+	if err != nil {
+		return s
+	}
+	return string(b)
+}
+
+// scanItems finds the RSS items and Atom entries of a feed in document
+// order. It returns nil when the document cannot be read as XML.
+func scanItems(src []byte) []itemInfo {
+	d := xml.NewDecoder(bytes.NewReader(src))
+	d.Strict = false
+	d.Entity = xml.HTMLEntity
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	var out []itemInfo
+	depth, itemDepth := 0, -1
+	line, lineAt := 1, int64(0)
+	for {
+		off := d.InputOffset()
+		tok, err := d.Token()
+		if err != nil {
+			if err == io.EOF {
+				return out
+			}
+			return nil
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			name := strings.ToLower(t.Name.Local)
+			switch {
+			case itemDepth < 0 && (name == "item" || name == "entry"):
+				line += bytes.Count(src[lineAt:off], []byte("\n"))
+				lineAt = off
+				out = append(out, itemInfo{line: line, modes: map[string]string{}})
+				itemDepth = depth
+			case itemDepth >= 0 && depth == itemDepth+1:
+				for _, a := range t.Attr {
+					if strings.EqualFold(a.Name.Local, "mode") {
+						out[len(out)-1].modes[name] = strings.ToLower(strings.TrimSpace(a.Value))
+					}
+				}
+			}
+		case xml.EndElement:
+			if depth == itemDepth {
+				itemDepth = -1
+			}
+			depth--
+		}
+	}
+}
+
+// FormatSize writes a byte count for a person: "1 MB", "512 KB", "900 bytes".
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // htmlText returns the text of an HTML fragment, white space collapsed.

@@ -67,8 +67,8 @@ func TestParseFeed_Errors(t *testing.T) {
 	for _, tc := range []struct{ name, src, want string }{
 		{"ErrNotAFeed", "<html><body>hello</body></html>", "f.xml: not an RSS or Atom feed"},
 		{"ErrNoItems", `<rss version="2.0"><channel><title>x</title></channel></rss>`, "f.xml: the feed has no items"},
-		{"ErrNoDate", `<rss version="2.0"><channel><item><title>Undated</title></item></channel></rss>`, `f.xml: item 1 ("Undated") has no publication date`},
-		{"ErrNoTitle", `<rss version="2.0"><channel><item><pubDate>Tue, 24 Nov 2026 10:30:00 +0000</pubDate></item></channel></rss>`, "f.xml: item 1 has no title"},
+		{"ErrNoDate", `<rss version="2.0"><channel><item><title>Undated</title></item></channel></rss>`, `f.xml:1: item 1 ("Undated") has no publication date`},
+		{"ErrNoTitle", `<rss version="2.0"><channel><item><pubDate>Tue, 24 Nov 2026 10:30:00 +0000</pubDate></item></channel></rss>`, "f.xml:1: item 1 has no title"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errs := articles.ParseFeed("f.xml", []byte(tc.src), "")

@@ -55,33 +55,43 @@ type Loader struct {
 	SiteURL string       // articles without a URL get SiteURL/slug
 	Stdin   io.Reader    // read for the source "-"
 	HTTP    *http.Client // fetches feed URLs; nil means a client with a 30 s timeout
+	MaxSize int64        // the largest article file or feed item, in bytes; 0 means DefaultMaxSize
 }
 
 // Load reads every source named in args — files, directories (recursively:
 // .txt, .md, .markdown, .rss and .atom files), RSS or Atom feeds by URL or
 // file, and "-" for stdin — and parses them all. It returns the articles of
 // the valid sources and one error for each invalid one, so a caller can
-// report every problem before storing anything. Two sources with the same
-// slug are an error too.
+// report every problem before storing anything. Two sources giving the
+// same article (the same Key) are an error too; the same title is not, since
+// the store makes slugs unique.
 func (l *Loader) Load(ctx context.Context, args []string) ([]*newsletter.Article, []error) {
 	var out []*newsletter.Article
 	var errs []error
-	bySlug := map[string]string{}
+	byKey := map[string]string{}
 	keep := func(name string, a *newsletter.Article) {
-		if prev, ok := bySlug[a.Slug]; ok {
-			errs = append(errs, errorf(name, 0, "slug %q (%s) is also the slug of an article from %s; give one of them another title or a slug: in its front matter", a.Slug, clip(a.Title, 40), prev))
+		if prev, ok := byKey[a.Key]; ok {
+			errs = append(errs, errorf(name, 0, "%q is the same article as one from %s (%s); add only one of them", clip(a.Title, 40), prev, a.Key))
 			return
 		}
-		bySlug[a.Slug] = name
+		byKey[a.Key] = name
 		out = append(out, a)
+	}
+	maxSize := l.MaxSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxSize
 	}
 	add := func(name string, src []byte) {
 		if isFeedName(name) || strings.HasPrefix(name, "http://") || strings.HasPrefix(name, "https://") {
-			arts, ferrs := ParseFeed(name, src, l.SiteURL)
+			arts, ferrs := ParseFeedLimit(name, src, l.SiteURL, maxSize)
 			errs = append(errs, ferrs...)
 			for _, a := range arts {
 				keep(name, a)
 			}
+			return
+		}
+		if int64(len(src)) > maxSize {
+			errs = append(errs, errorf(name, 0, "the file is larger than %s (%s); raise [articles] max_size to take it", FormatSize(maxSize), FormatSize(int64(len(src)))))
 			return
 		}
 		a, err := Parse(name, src, l.SiteURL)
@@ -102,7 +112,7 @@ func (l *Loader) Load(ctx context.Context, args []string) ([]*newsletter.Article
 				errs = append(errs, errorf(StdinName, 0, "no standard input"))
 				continue
 			}
-			src, err := io.ReadAll(l.Stdin)
+			src, err := io.ReadAll(io.LimitReader(l.Stdin, max(maxSize, maxFeed)+1))
 			if err != nil {
 				errs = append(errs, errorf(StdinName, 0, "%v", err))
 				continue

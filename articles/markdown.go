@@ -2,6 +2,7 @@ package articles
 
 import (
 	"bytes"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -82,6 +83,14 @@ func ParseMarkdown(name string, src []byte, siteURL string) (*newsletter.Article
 		Source:     name,
 	}
 	a.Slug = Slugify(a.Title)
+	switch {
+	case fm.fields.Slug != "":
+		a.Key = "md:slug:" + fm.fields.Slug
+	case name == StdinName:
+		a.Key = "md:title:" + a.Slug
+	default:
+		a.Key = "md:path:" + filepath.ToSlash(filepath.Clean(name))
+	}
 	if fm.fields.Slug != "" {
 		if !ValidSlug(fm.fields.Slug) {
 			return nil, errorf(name, fm.lines["slug"], "slug %q must be lower-case letters, digits and single hyphens", clip(fm.fields.Slug, 60))

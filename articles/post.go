@@ -115,6 +115,7 @@ func (p *Post) Article(source, siteURL string) *newsletter.Article {
 		body[i] = EscapeMarkdown(para)
 	}
 	a := &newsletter.Article{
+		Key:        "post:" + p.Date.Format(newsletter.DateLayout) + ":" + p.Title,
 		Slug:       Slugify(p.Title),
 		Title:      p.Title,
 		Date:       p.Date,

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/mailer"
+	"github.com/example/newsletter/schedule"
 	"github.com/example/newsletter/sqlite"
 	"github.com/example/newsletter/subscribers"
 	"github.com/example/newsletter/templates"
@@ -47,6 +49,10 @@ type Options struct {
 	// run retries it: 0 for a run by hand (at once), about 15 minutes for
 	// the scheduler.
 	DeferredRetryAfter time.Duration
+
+	// BeforeScheduledDigest, when set, runs before a scheduled digest is
+	// made (to fetch the schedule's feeds, for example).
+	BeforeScheduledDigest func(ctx context.Context, sc *schedule.Schedule)
 
 	// Now is the clock; default time.Now.
 	Now func() time.Time

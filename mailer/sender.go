@@ -474,6 +474,9 @@ func (r *run) connect(ctx context.Context) (Conn, error) {
 			return c, nil
 		}
 		last = err
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // the run is stopping: not the server's fault
+		}
 		se := classify(err, stageConnect)
 		r.problem(se.Error())
 		r.s.Logger.Debug("cannot connect", "transport", r.s.Transport.String(), "attempt", attempt+1, "error", se.Error())

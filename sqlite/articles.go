@@ -28,18 +28,28 @@ func ensureCategory(ctx context.Context, tx *sql.Tx, name string) (int64, error)
 	return id, err
 }
 
-// UpsertArticles stores articles in one transaction: a new slug is added, a
-// known slug with a different hash is updated, an identical one is left
-// alone. The results are in the order of the input.
+// UpsertArticles stores articles in one transaction. An article is found by
+// its Key (an article without one is keyed by its slug): a new key is added,
+// under its slug or, when another article has that slug, the slug with the
+// date appended (and a number after that); a known key with a different hash
+// is updated and keeps its stored slug; an identical one is left alone. A
+// different article is never overwritten. Each article's Slug, URL and Hash
+// are set to what is stored. The results are in the order of the input.
 func (db *DB) UpsertArticles(ctx context.Context, as []*newsletter.Article) ([]newsletter.UpsertResult, error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	// A database opened at an old version (OpenAtVersion, to test upgrades)
+	// has no article keys: it is stored by slug, as then.
+	var keyed bool
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM pragma_table_info('articles') WHERE name = 'key'`).Scan(&keyed); err != nil {
+		return nil, err
+	}
 	results := make([]newsletter.UpsertResult, len(as))
 	for i, a := range as {
-		r, err := upsertArticle(ctx, tx, a, db.nowText())
+		r, err := upsertArticle(ctx, tx, a, db.nowText(), keyed)
 		if err != nil {
 			return nil, err
 		}
@@ -48,10 +58,151 @@ func (db *DB) UpsertArticles(ctx context.Context, as []*newsletter.Article) ([]n
 	return results, tx.Commit()
 }
 
-func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now string) (newsletter.UpsertResult, error) {
+// storedArticle is what upsertArticle compares an incoming article with.
+type storedArticle struct {
+	id         int64
+	key        string
+	slug, hash string
+}
+
+// findArticleByKey returns the article stored under the key, or, for a key
+// not yet stored, an article stored before keys existed (keyed by its slug)
+// with the same slug and date, which the key then adopts.
+func findArticleByKey(ctx context.Context, tx *sql.Tx, a *newsletter.Article) (*storedArticle, error) {
+	var st storedArticle
+	err := tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key = ?`, a.Key).Scan(&st.id, &st.key, &st.slug, &st.hash)
+	if errors.Is(err, sql.ErrNoRows) && !strings.HasPrefix(a.Key, slugKeyPrefix) {
+		err = tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key = ? AND published = ?`,
+			slugKeyPrefix+a.Slug, a.Date.Format(newsletter.DateLayout)).Scan(&st.id, &st.key, &st.slug, &st.hash)
+	}
+	// A Markdown file keyed by its path is the same file when added from
+	// another directory: same slug, same date, another path.
+	if errors.Is(err, sql.ErrNoRows) && strings.HasPrefix(a.Key, pathKeyPrefix) {
+		err = tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key LIKE 'md:path:%' AND slug = ? AND published = ?`,
+			a.Slug, a.Date.Format(newsletter.DateLayout)).Scan(&st.id, &st.key, &st.slug, &st.hash)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return &st, err
+}
+
+// slugKeyPrefix makes the key of an article that comes without one;
+// pathKeyPrefix starts the key of a Markdown file without a slug (see
+// articles.ParseMarkdown).
+const (
+	slugKeyPrefix = "slug:"
+	pathKeyPrefix = "md:path:"
+)
+
+// uniqueSlug returns slug when no article has it, else slug-DATE, else
+// slug-DATE-2, -3 and so on.
+func uniqueSlug(ctx context.Context, tx *sql.Tx, slug string, date time.Time) (string, error) {
+	try := slug
+	for n := 1; ; n++ {
+		var taken bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM articles WHERE slug = ?)`, try).Scan(&taken); err != nil {
+			return "", err
+		}
+		if !taken {
+			return try, nil
+		}
+		switch n {
+		case 1:
+			try = slug + "-" + date.Format(newsletter.DateLayout)
+		default:
+			try = fmt.Sprintf("%s-%s-%d", slug, date.Format(newsletter.DateLayout), n)
+		}
+	}
+}
+
+// setSlug gives a the slug it is stored under; a URL made from the old
+// slug (the site URL joined with it) follows.
+func setSlug(a *newsletter.Article, slug string) {
+	if slug == a.Slug {
+		return
+	}
+	if strings.HasSuffix(a.URL, "/"+a.Slug) {
+		a.URL = strings.TrimSuffix(a.URL, a.Slug) + slug
+	}
+	a.Slug = slug
+	a.ComputeHash()
+}
+
+func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now string, keyed bool) (newsletter.UpsertResult, error) {
 	if a.Slug == "" || a.Title == "" {
 		return "", newsletter.Errorf(newsletter.EINVALID, "%s: an article needs a slug and a title", a.Source)
 	}
+	if !keyed {
+		return upsertArticleBySlug(ctx, tx, a, now)
+	}
+	if a.Key == "" {
+		a.Key = slugKeyPrefix + a.Slug
+	}
+	a.ComputeHash()
+	st, err := findArticleByKey(ctx, tx, a)
+	if err != nil {
+		return "", err
+	}
+	result := newsletter.Updated
+	var id int64
+	switch {
+	case st == nil:
+		slug, err := uniqueSlug(ctx, tx, a.Slug, a.Date)
+		if err != nil {
+			return "", err
+		}
+		setSlug(a, slug)
+		res, err := tx.ExecContext(ctx, `INSERT INTO articles
+			(key, slug, title, published, summary, body, url, author, source, hash, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.Key, a.Slug, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, now, now)
+		if err != nil {
+			return "", err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return "", err
+		}
+		result = newsletter.Added
+	default:
+		setSlug(a, st.slug)
+		id = st.id
+		if st.hash == a.Hash && st.key == a.Key {
+			a.ID = id
+			return newsletter.Unchanged, nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE articles SET key = ?, title = ?, published = ?, summary = ?, body = ?,
+			url = ?, author = ?, source = ?, hash = ?, updated_at = ? WHERE id = ?`,
+			a.Key, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, now, id); err != nil {
+			return "", err
+		}
+		if st.hash == a.Hash {
+			result = newsletter.Unchanged // only the key was adopted
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM article_categories WHERE article_id = ?`, id); err != nil {
+			return "", err
+		}
+	}
+	a.ID = id
+	return result, storeArticleCategories(ctx, tx, a)
+}
+
+// storeArticleCategories links a stored article to its categories.
+func storeArticleCategories(ctx context.Context, tx *sql.Tx, a *newsletter.Article) error {
+	for i, c := range a.Categories {
+		cid, err := ensureCategory(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO article_categories (article_id, category_id, position) VALUES (?, ?, ?)`, a.ID, cid, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upsertArticleBySlug stores an article in a database without article keys.
+func upsertArticleBySlug(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now string) (newsletter.UpsertResult, error) {
 	if a.Hash == "" {
 		a.ComputeHash()
 	}
@@ -88,16 +239,7 @@ func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now s
 		}
 	}
 	a.ID = id
-	for i, c := range a.Categories {
-		cid, err := ensureCategory(ctx, tx, c)
-		if err != nil {
-			return "", err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO article_categories (article_id, category_id, position) VALUES (?, ?, ?)`, id, cid, i); err != nil {
-			return "", err
-		}
-	}
-	return result, nil
+	return result, storeArticleCategories(ctx, tx, a)
 }
 
 const articleColumns = `a.id, a.slug, a.title, a.published, a.summary, a.body, a.url, a.author, a.source, a.hash`

@@ -47,6 +47,8 @@ type Reader struct {
 	// HasName, HasCategories and HasStatus report whether the header has
 	// those columns; a missing column leaves stored values alone.
 	HasName, HasCategories, HasStatus bool
+	format                            *format  // a service's export (formats.go); nil for these columns
+	ignored                           []string // header names read as no column
 }
 
 // NewReader reads the header row and returns a reader of the records that
@@ -70,7 +72,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	for i, h := range header {
 		var dst *int
 		switch strings.ToLower(strings.TrimSpace(h)) {
-		case "email", "e-mail", "address":
+		case "email", "e-mail", "email address", "e-mail address":
 			dst = &rd.email
 		case "name":
 			dst = &rd.name
@@ -81,7 +83,8 @@ func NewReader(r io.Reader) (*Reader, error) {
 		case "status":
 			dst = &rd.status
 		default:
-			continue // other columns are ignored
+			rd.ignored = append(rd.ignored, strings.TrimSpace(h))
+			continue // other columns are ignored, and named
 		}
 		if *dst >= 0 {
 			return nil, invalid("line 1: column %q appears twice", strings.TrimSpace(h))
@@ -110,6 +113,9 @@ func (rd *Reader) Next() (*Row, error) {
 		return nil, err
 	}
 	line, _ := rd.r.FieldPos(0)
+	if rd.format != nil {
+		return rd.format.row(rec, line)
+	}
 	cell := func(i int) string {
 		if i < 0 || i >= len(rec) {
 			return ""

@@ -83,6 +83,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed,
 	root.AddCommand(
 		a.initCommand(),
 		a.articlesCommand(),
+		a.feedsCommand(),
 		a.categoriesCommand(),
 		a.subscribersCommand(),
 		a.listsCommand(),

@@ -40,7 +40,12 @@ dropped).
 
 The batch is all or nothing: if any source is invalid, every problem is listed
 as FILE:LINE: reason and nothing is stored. Adding the same article again
-changes nothing; an edited one is updated (articles are identified by slug).`,
+changes nothing; an edited one is updated. An article is identified by its
+source: a feed item by its guid (else its link, else its title and date), a
+Markdown file by its slug: (else its path), a post by its date and title. Two
+articles with one title are two articles; the second's slug gets its date
+(weekly-roundup-2026-11-30). A file or feed item larger than [articles]
+max_size (default 1 MB) is refused.`,
 		Example: `  newsletter articles add examples/articles
   newsletter articles add post.txt news/*.md
   newsletter articles add https://example.org/feed.xml
@@ -51,7 +56,11 @@ changes nothing; an edited one is updated (articles are identified by slug).`,
 			if err != nil {
 				return err
 			}
-			loader := &articles.Loader{SiteURL: cfg.Site.URL, Stdin: a.stdin}
+			maxSize, err := cfg.maxArticleSize()
+			if err != nil {
+				return err
+			}
+			loader := &articles.Loader{SiteURL: cfg.Site.URL, Stdin: a.stdin, MaxSize: maxSize}
 			list, errs := loader.Load(cmd.Context(), args)
 			if len(errs) > 0 {
 				for _, e := range errs {

@@ -61,6 +61,10 @@ recorded as run, with no mail. Every decision is logged on stderr.`,
 			}
 			// Deferred deliveries are retried every 15 minutes or so.
 			svc.DeferredRetryAfter = 15 * time.Minute
+			// New feed items go into the digest that follows.
+			svc.BeforeScheduledDigest = func(ctx context.Context, sc *schedule.Schedule) {
+				a.fetchScheduleFeeds(ctx, svc.DB, sc.Name, sc.List)
+			}
 			if once {
 				busy, failed := a.runSchedules(cmd.Context(), svc, scheds)
 				switch {

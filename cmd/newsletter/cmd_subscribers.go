@@ -105,6 +105,7 @@ An unsubscribed, bounced or complained address is refused unless
 func (a *app) subscribersImportCommand() *cobra.Command {
 	var lists []string
 	var strict bool
+	var from string
 	cmd := &cobra.Command{
 		Use:   "import FILE.csv|-",
 		Short: "Import subscribers from CSV",
@@ -118,9 +119,19 @@ address active again.
 
 Invalid rows are reported as "line N: reason" on stderr and the valid rows are
 imported, in one transaction. With --strict any invalid row stores nothing
-and the exit code is 1.`,
+and the exit code is 1. When no row could be imported the exit code is 1.
+Columns that are not read are named on stderr.
+
+The exports of Mailchimp (audience, unsubscribed and cleaned), listmonk and
+Substack are read as they are, recognised by their header (or named with
+--from), with a line saying which was recognised. Their readers join --list
+(default newsletter); Mailchimp TAGS and listmonk lists become lists too
+(spaces become '-'). Statuses: Mailchimp unsubscribed export: unsubscribed,
+cleaned export: bounced; listmonk enabled: active, disabled and blocklisted:
+unsubscribed; Substack email_disabled=true: unsubscribed.`,
 		Example: `  newsletter subscribers import examples/subscribers.csv
-  newsletter subscribers import members.csv --list members --strict`,
+  newsletter subscribers import members.csv --list members --strict
+  newsletter subscribers import audience_export.csv --from mailchimp`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkLists(lists); err != nil {
@@ -136,9 +147,18 @@ and the exit code is 1.`,
 				defer f.Close()
 				r = f
 			}
-			rd, err := subscribers.NewReader(r)
+			rd, err := subscribers.NewReaderFrom(r, from)
 			if err != nil {
 				return newsletter.Errorf(newsletter.EINVALID, "%s: %s", name, newsletter.ErrorMessage(err))
+			}
+			if rd.Format() != "" {
+				a.infof("%s: read as %s", name, rd.Description())
+				if len(lists) == 0 {
+					lists = []string{newsletter.DefaultList} // tags and lists of the service are added to it
+				}
+			}
+			if ign := rd.Ignored(); len(ign) > 0 {
+				a.infof("%s: ignored column(s): %s", name, strings.Join(ign, ", "))
 			}
 			db, err := a.store(cmd.Context())
 			if err != nil {
@@ -155,11 +175,15 @@ and the exit code is 1.`,
 				return err
 			}
 			a.infof("%d added, %d updated, %d unchanged, %d rejected", counts.Added, counts.Updated, counts.Unchanged, counts.Rejected)
+			if counts.Added+counts.Updated+counts.Unchanged == 0 && !strict {
+				return newsletter.Errorf(newsletter.EINVALID, "%s: no row could be imported; see the reasons above", name)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringArrayVar(&lists, "list", nil, "a `list` every row joins (repeatable)")
 	cmd.Flags().BoolVar(&strict, "strict", false, "store nothing if any row is invalid")
+	cmd.Flags().StringVar(&from, "from", "", "read the export of `SERVICE`: mailchimp, listmonk or substack (default: recognised by the header)")
 	return cmd
 }
 

@@ -24,6 +24,8 @@ type Config struct {
 	DKIM        DKIMConfig        `toml:"dkim"`
 	Templates   TemplatesConfig   `toml:"templates"`
 	Schedules   []ScheduleConfig  `toml:"schedule"`
+	Articles    ArticlesConfig    `toml:"articles"`
+	Feeds       []FeedConfig      `toml:"feed"`
 
 	path string // the file it came from, "" for the defaults
 }
@@ -153,6 +155,9 @@ func (c *Config) validate() error {
 	if _, err := c.schedules(); err != nil {
 		return newsletter.Errorf(newsletter.EINVALID, "config %s: %s", name, newsletter.ErrorMessage(err))
 	}
+	if err := c.validateFeeds(); err != nil {
+		return newsletter.Errorf(newsletter.EINVALID, "config %s: %s", name, newsletter.ErrorMessage(err))
+	}
 	if c.Unsubscribe.Secret != "" {
 		if b, err := hex.DecodeString(c.Unsubscribe.Secret); err != nil || len(b) < 16 {
 			return newsletter.Errorf(newsletter.EINVALID, "config %s: unsubscribe.secret must be at least 32 hex digits (init writes 64)", name)
@@ -253,6 +258,18 @@ mailto = ""
 # A directory whose files override the built-in templates by name
 # ("newsletter templates export DIR" writes the defaults to start from).
 # dir = "templates"
+
+# [articles]
+# The largest article file or feed item taken (default 1 MB).
+# max_size = "1 MB"
+
+# Feeds polled by "newsletter feeds fetch", and by each schedule before its
+# digest: every new item becomes an article, an edited one is updated.
+# [[feed]]
+# name = "blog"
+# url = "https://example.org/feed.xml"
+# categories = ["Blog"]        # added to every item's own
+# list = ""                    # only the schedules of this list fetch it; "" for all
 
 # A weekly digest, run by "newsletter schedule" (or --once from cron).
 [[schedule]]

@@ -49,7 +49,8 @@ func TestScripts(t *testing.T) {
 // scriptCommands are the commands the scripts have beside testscript's own.
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"sink": cmdSink,
+		"sink":       cmdSink,
+		"feedserver": cmdFeedServer, // feeds_test.go
 		// exits N CMD ARGS... runs CMD and checks its exit code is N.
 		"exits": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) < 2 {

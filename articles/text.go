@@ -1,0 +1,55 @@
+package articles
+
+import (
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// htmlSummaryText returns the text of the first block of an HTML fragment
+// that is not a heading or a rule, as a reader sees it rendered: no markup,
+// no Markdown syntax, white space collapsed. Plain text passes through
+// unchanged but for white space.
+func htmlSummaryText(src string) string {
+	root, err := html.Parse(strings.NewReader(ugc.Sanitize(src)))
+	if err != nil {
+		return ""
+	}
+	var blocks []string
+	var cur strings.Builder
+	end := func() {
+		if t := strings.Join(strings.Fields(cur.String()), " "); t != "" {
+			blocks = append(blocks, t)
+		}
+		cur.Reset()
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for ch := n.FirstChild; ch != nil && len(blocks) == 0; ch = ch.NextSibling {
+			switch {
+			case ch.Type == html.TextNode:
+				cur.WriteString(ch.Data)
+			case ch.Type != html.ElementNode:
+			case ch.DataAtom == atom.Head, ch.DataAtom == atom.Script, ch.DataAtom == atom.Style:
+			case ch.DataAtom == atom.H1, ch.DataAtom == atom.H2, ch.DataAtom == atom.H3,
+				ch.DataAtom == atom.H4, ch.DataAtom == atom.H5, ch.DataAtom == atom.H6, ch.DataAtom == atom.Hr:
+				end() // a heading is never the summary: skip its text
+			case ch.DataAtom == atom.Br:
+				cur.WriteByte(' ')
+			case isBlock(ch.DataAtom):
+				end()
+				walk(ch)
+				end()
+			default:
+				walk(ch)
+			}
+		}
+	}
+	walk(root)
+	end()
+	if len(blocks) == 0 {
+		return ""
+	}
+	return blocks[0]
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/articles"
+	"github.com/example/newsletter/feeds"
+)
+
+// ArticlesConfig limits what is taken in as an article.
+type ArticlesConfig struct {
+	MaxSize string `toml:"max_size"` // "1 MB", "512 KB" or bytes; "" means 1 MB
+}
+
+// FeedConfig is one [[feed]] entry.
+type FeedConfig struct {
+	Name       string   `toml:"name"`
+	URL        string   `toml:"url"`
+	Categories []string `toml:"categories"`
+	List       string   `toml:"list"`
+}
+
+// maxArticleSize returns [articles] max_size in bytes.
+func (c *Config) maxArticleSize() (int64, error) {
+	s := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(c.Articles.MaxSize), " ", ""))
+	if s == "" {
+		return articles.DefaultMaxSize, nil
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, newsletter.Errorf(newsletter.EINVALID, "articles.max_size %q: write a size like \"1 MB\", \"512 KB\" or a number of bytes", c.Articles.MaxSize)
+	}
+	return n * mult, nil
+}
+
+// validateFeeds checks [articles] and the [[feed]] entries.
+func (c *Config) validateFeeds() error {
+	if _, err := c.maxArticleSize(); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for i, f := range c.Feeds {
+		if f.Name == "" {
+			return newsletter.Errorf(newsletter.EINVALID, "feed %d has no name", i+1)
+		}
+		if seen[f.Name] {
+			return newsletter.Errorf(newsletter.EINVALID, "feed %q appears twice; give each [[feed]] its own name", f.Name)
+		}
+		seen[f.Name] = true
+		if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return newsletter.Errorf(newsletter.EINVALID, "feed %q: url %q must be an http:// or https:// address", f.Name, f.URL)
+		}
+	}
+	return nil
+}
+
+// feeds returns the [[feed]] entries.
+func (c *Config) feeds() []feeds.Feed {
+	out := make([]feeds.Feed, len(c.Feeds))
+	for i, f := range c.Feeds {
+		out[i] = feeds.Feed{Name: f.Name, URL: f.URL, Categories: f.Categories, List: f.List}
+	}
+	return out
+}
+
+// fetcher returns the feed fetcher the config describes.
+func (c *Config) fetcher() *feeds.Fetcher {
+	max, _ := c.maxArticleSize() // checked when the config loaded
+	return &feeds.Fetcher{SiteURL: c.Site.URL, MaxItem: max}
+}
+
+func (a *app) feedsCommand() *cobra.Command {
+	cmd := groupCommand("feeds", "Poll the [[feed]] entries of the config")
+	cmd.AddCommand(a.feedsFetchCommand())
+	return cmd
+}
+
+func (a *app) feedsFetchCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "fetch [NAME...]",
+		Short: "Fetch the [[feed]] entries (all, or those named) and store new and edited items",
+		Long: `fetch polls each [[feed]] of the config (or only those named) and stores its
+items as articles: a new item is added, an item edited since is updated, and
+items are told apart by their guid (else their link, else their title and
+date), so two items with one title are two articles. The feed's categories
+are added to each item's.
+
+Each request is conditional (ETag and Last-Modified from the last fetch):
+a feed that has not changed answers 304 and nothing is read. A feed that
+cannot be fetched or read stores nothing and is named on stderr; the others
+are still fetched. Items that cannot become articles (no title, a date that
+cannot be read, too large) are named as URL:LINE and skipped.
+
+"newsletter schedule" fetches the feeds of a schedule's list before its
+digest, so fetch by hand only to see what a feed gives.`,
+		Example: `  newsletter feeds fetch
+  newsletter feeds fetch blog`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config(cmd)
+			if err != nil {
+				return err
+			}
+			list := cfg.feeds()
+			if len(list) == 0 {
+				return newsletter.Errorf(newsletter.EINVALID, "config %s has no [[feed]] entries; add one with name and url", a.configPath)
+			}
+			if len(args) > 0 {
+				byName := map[string]feeds.Feed{}
+				var names []string
+				for _, f := range list {
+					byName[f.Name] = f
+					names = append(names, f.Name)
+				}
+				list = nil
+				for _, n := range args {
+					f, ok := byName[n]
+					if !ok {
+						return usagef("no [[feed]] named %q (feeds: %s)", n, strings.Join(names, ", "))
+					}
+					list = append(list, f)
+				}
+			}
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			_, err = a.fetchFeeds(cmd.Context(), cfg, db, list)
+			return err
+		},
+	}
+}
+
+// fetchFeeds fetches feeds and says on stderr what each gave.
+func (a *app) fetchFeeds(ctx context.Context, cfg *Config, store feeds.Store, list []feeds.Feed) (feeds.Result, error) {
+	res, err := cfg.fetcher().FetchAll(ctx, store, list)
+	for _, r := range res.Feeds {
+		for _, e := range r.Skipped {
+			fmt.Fprintf(a.stderr, "skipped: %v\n", e)
+		}
+		switch {
+		case r.Err != nil:
+			fmt.Fprintln(a.stderr, newsletter.ErrorMessage(r.Err))
+		case r.NotModified:
+			a.infof("feed %s: not modified", r.Name)
+		default:
+			a.infof("feed %s: %d added, %d updated, %d unchanged", r.Name, r.Added, r.Updated, r.Unchanged)
+		}
+	}
+	if err != nil {
+		return res, newsletter.Errorf(newsletter.EINVALID, "some feeds could not be fetched; see above")
+	}
+	return res, nil
+}
+
+// fetchScheduleFeeds fetches the feeds of a schedule's list before its
+// digest. A feed that fails is logged and the digest goes ahead with what
+// is stored.
+func (a *app) fetchScheduleFeeds(ctx context.Context, store feeds.Store, name, list string) {
+	cfg := a.cfg
+	if cfg == nil {
+		return
+	}
+	fs := feeds.ForList(cfg.feeds(), list)
+	if len(fs) == 0 {
+		return
+	}
+	res, err := cfg.fetcher().FetchAll(ctx, store, fs)
+	for _, r := range res.Feeds {
+		for _, e := range r.Skipped {
+			a.log.Warn("feed item skipped", "schedule", name, "feed", r.Name, "err", e.Error())
+		}
+		if r.Err == nil {
+			a.log.Info("feed", "schedule", name, "feed", r.Name, "not_modified", r.NotModified, "added", r.Added, "updated", r.Updated)
+		}
+	}
+	if err != nil {
+		a.log.Error("feed", "schedule", name, "err", newsletter.ErrorMessage(err))
+	}
+}
