@@ -2,10 +2,15 @@ package mtatest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/smtp"
+	"net/textproto"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/newsletter/internal/smtptest"
 )
 
 // send sends one message from from to rcpts through addr with net/smtp,
@@ -69,4 +74,85 @@ func TestPostfixDeliversOverSTARTTLS(t *testing.T) {
 		t.Fatalf("message:\n%s", msg)
 	}
 	t.Logf("delivered in %v:\n%s", time.Since(start), msg)
+}
+
+func TestPostfixRelayReturnsDSNs(t *testing.T) {
+	start := time.Now()
+	hop := smtptest.Start(t)
+	hop.SetFaults(
+		smtptest.Fault{Stage: smtptest.Rcpt, Match: `^gone@`, Code: 550, Enhanced: [3]int{5, 1, 1}, Message: "no such user"},
+		smtptest.Fault{Stage: smtptest.Rcpt, Match: `^later@`, Code: 451, Enhanced: [3]int{4, 3, 0}, Message: "try again later"},
+	)
+	pf := StartPostfix(t, PostfixOptions{RelayHost: hop.Addr})
+	const sender = "bounces+d42@example.org"
+	for _, rcpt := range []string{"ok@example.com", "gone@example.com", "later@example.com"} {
+		if err := send(t, pf.Addr(), nil, sender, []string{rcpt}, "for "+rcpt); err != nil {
+			t.Fatalf("%s: %v", rcpt, err)
+		}
+	}
+	pf.WaitCount(t, sender, 1, 15*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for hop.Count("ok@example.com") < 1 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := hop.Count("ok@example.com"); n != 1 {
+		t.Errorf("the next hop got %d messages for ok@, want 1", n)
+	}
+	time.Sleep(2 * time.Second) // retries of later@ must not bounce
+	msgs := pf.Messages(t, "bounces")
+	if len(msgs) != 1 {
+		t.Fatalf("%d DSNs, want 1", len(msgs))
+	}
+	dsn := string(msgs[0])
+	for _, want := range []string{
+		"Delivered-To: bounces+d42@example.org",
+		"multipart/report; report-type=delivery-status",
+		"Final-Recipient: rfc822; gone@example.com",
+		"Action: failed",
+		"Status: 5.1.1",
+		"Diagnostic-Code: smtp; 550 5.1.1 no such user",
+	} {
+		if !strings.Contains(dsn, want) {
+			t.Errorf("DSN lacks %q", want)
+		}
+	}
+	if strings.Contains(dsn, "later@") {
+		t.Errorf("DSN mentions the deferred recipient")
+	}
+	q := pf.Queue(t)
+	if len(q) != 1 || q[0].QueueName != "deferred" || len(q[0].Recipients) != 1 || q[0].Recipients[0].Address != "later@example.com" ||
+		!strings.Contains(q[0].Recipients[0].DelayReason, "451 4.3.0") {
+		t.Errorf("queue: %+v", q)
+	}
+	if t.Failed() {
+		t.Logf("DSN:\n%s", dsn)
+	}
+	t.Logf("done in %v", time.Since(start))
+}
+
+func TestPostfixRateLimit(t *testing.T) {
+	start := time.Now()
+	pf := StartPostfix(t, PostfixOptions{MessageRateLimit: 3, RateTimeUnit: time.Minute})
+	var sent int
+	var rerr error
+	for i := 0; i < 6 && rerr == nil; i++ {
+		if rerr = send(t, pf.Addr(), nil, "news@example.org", []string{"reader@example.com"}, fmt.Sprint("message ", i)); rerr == nil {
+			sent++
+		}
+	}
+	var te *textproto.Error
+	if !errors.As(rerr, &te) || te.Code/100 != 4 {
+		t.Fatalf("after %d messages: %v, want a 4xx", sent, rerr)
+	}
+	if sent != 3 {
+		t.Errorf("%d messages accepted before the limit, want 3", sent)
+	}
+	t.Logf("reply after %d messages: %v", sent, rerr)
+	pf.WaitCount(t, "reader", sent, 10*time.Second)
+	pf.Set(t, map[string]string{"smtpd_client_message_rate_limit": "0"})
+	if err := send(t, pf.Addr(), nil, "news@example.org", []string{"reader@example.com"}, "after the limit was lifted"); err != nil {
+		t.Fatalf("after lifting the limit: %v", err)
+	}
+	pf.WaitCount(t, "reader", sent+1, 10*time.Second)
+	t.Logf("done in %v", time.Since(start))
 }
