@@ -523,7 +523,7 @@ func (p *Postfix) stop(tb testing.TB) {
 	// left behind.
 	syscall.Kill(-pid, syscall.SIGKILL)
 	waitGone(pid, 2*time.Second)
-	for _, c := range groupMembers(pid) {
+	for _, c := range sessionMembers(pid) {
 		waitGone(c, 2*time.Second)
 	}
 }
@@ -564,8 +564,8 @@ func alive(pid int) bool {
 	return true
 }
 
-// groupMembers returns the live processes in process group pgid.
-func groupMembers(pgid int) []int {
+// sessionMembers returns the live processes in session sid.
+func sessionMembers(sid int) []int {
 	ents, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range ents {
@@ -583,7 +583,7 @@ func groupMembers(pgid int) []int {
 			continue
 		}
 		f := strings.Fields(s[i+1:])
-		if len(f) > 3 && f[3] == strconv.Itoa(pgid) && alive(pid) {
+		if len(f) > 3 && f[3] == strconv.Itoa(sid) && alive(pid) {
 			out = append(out, pid)
 		}
 	}
