@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"net/smtp"
 	"net/textproto"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,4 +159,53 @@ func TestPostfixRateLimit(t *testing.T) {
 	}
 	pf.WaitCount(t, "reader", sent+1, 10*time.Second)
 	t.Logf("done in %v", time.Since(start))
+}
+
+// TestStopsEverything starts two Postfixes and a Dovecot at once, in
+// parallel, and checks that, when their tests end, none of their processes
+// is left.
+func TestStopsEverything(t *testing.T) {
+	var mu sync.Mutex
+	var pids []int
+	record := func(leader int) {
+		mu.Lock()
+		defer mu.Unlock()
+		pids = append(pids, leader)
+		pids = append(pids, sessionMembers(leader)...)
+	}
+	t.Run("group", func(t *testing.T) {
+		for i := 0; i < 2; i++ {
+			t.Run(fmt.Sprint("postfix", i), func(t *testing.T) {
+				t.Parallel()
+				pf := StartPostfix(t, PostfixOptions{TLS: i == 0})
+				if err := send(t, pf.Addr(), pf.Cert, "news@example.org", []string{"reader@example.com"}, "hello"); err != nil {
+					t.Fatal(err)
+				}
+				pf.WaitCount(t, "reader", 1, 10*time.Second)
+				b, err := os.ReadFile(filepath.Join(pf.QueueDir, "pid", "master.pid"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+				record(pid)
+			})
+		}
+		t.Run("dovecot", func(t *testing.T) {
+			t.Parallel()
+			dc := StartDovecot(t, DovecotOptions{})
+			record(dc.cmd.Process.Pid)
+		})
+	})
+	if t.Failed() {
+		return
+	}
+	if len(pids) < 10 {
+		t.Errorf("only %d processes seen: %v", len(pids), pids)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			t.Errorf("process %d (%s) is still running", pid, bytes.ReplaceAll(cmd, []byte{0}, []byte{' '}))
+		}
+	}
 }
