@@ -260,6 +260,10 @@ func (d *Dovecot) start(tb testing.TB, bin string) error {
 	}
 }
 
+// Stop stops Dovecot (as the end of the test does) and waits until all its
+// processes are gone.
+func (d *Dovecot) Stop() { d.stop() }
+
 // stop ends Dovecot's master, which ends its children, then anything left
 // in its session, and waits until they are gone.
 func (d *Dovecot) stop() {

@@ -47,6 +47,7 @@ func seqRange(n uint32) []uint32 {
 }
 
 func TestDovecotServesAMaildir(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	dir := filepath.Join(t.TempDir(), "Maildir")
 	msg := func(subj string) []byte {
@@ -90,6 +91,7 @@ func TestDovecotServesAMaildir(t *testing.T) {
 // Postfix relays to a next hop that refuses two readers, writes its DSNs
 // into the bounces maildir, and Dovecot serves them over IMAPS.
 func TestDovecotServesPostfixBounces(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	hop := smtptest.Start(t)
 	hop.SetFaults(smtptest.Fault{Stage: smtptest.Rcpt, Match: `^gone`, Code: 550, Enhanced: [3]int{5, 1, 1}, Message: "no such user"})

@@ -62,6 +62,7 @@ func send(t *testing.T, addr string, cert *Cert, from string, rcpts []string, su
 }
 
 func TestPostfixDeliversOverSTARTTLS(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	pf := StartPostfix(t, PostfixOptions{TLS: true})
 	t.Logf("postfix started in %v on %s", time.Since(start), pf.Addr())
@@ -81,6 +82,7 @@ func TestPostfixDeliversOverSTARTTLS(t *testing.T) {
 }
 
 func TestPostfixRelayReturnsDSNs(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	hop := smtptest.Start(t)
 	hop.SetFaults(
@@ -135,6 +137,7 @@ func TestPostfixRelayReturnsDSNs(t *testing.T) {
 }
 
 func TestPostfixRateLimit(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	pf := StartPostfix(t, PostfixOptions{MessageRateLimit: 3, RateTimeUnit: time.Minute})
 	var sent int
@@ -165,6 +168,7 @@ func TestPostfixRateLimit(t *testing.T) {
 // parallel, and checks that, when their tests end, none of their processes
 // is left.
 func TestStopsEverything(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var pids []int
 	record := func(leader int) {

@@ -494,8 +494,16 @@ func (p *Postfix) start() error {
 	}
 }
 
-// stop ends the master process and its process group, and waits until
-// they are gone.
+// Stop stops Postfix (as the end of the test does) and waits until all its
+// processes are gone: a client then gets "connection refused". Mail in its
+// queue stays there.
+func (p *Postfix) Stop(tb testing.TB) {
+	tb.Helper()
+	p.stop(tb)
+}
+
+// stop ends the master process and its session, and waits until they are
+// gone.
 func (p *Postfix) stop(tb testing.TB) {
 	if p.stopped {
 		return
@@ -509,9 +517,6 @@ func (p *Postfix) stop(tb testing.TB) {
 	if err != nil || pid <= 1 {
 		return
 	}
-	// Make sure the pid file is this instance's master, not a recycled
-	// pid: its command line names our config directory or it is a
-	// Postfix master whose cwd is our queue.
 	if !p.ownsPid(pid) {
 		return
 	}
@@ -524,17 +529,21 @@ func (p *Postfix) stop(tb testing.TB) {
 	syscall.Kill(-pid, syscall.SIGKILL)
 	waitGone(pid, 2*time.Second)
 	for _, c := range sessionMembers(pid) {
+		syscall.Kill(c, syscall.SIGKILL)
 		waitGone(c, 2*time.Second)
 	}
 }
 
+// ownsPid tells whether pid is this instance's master: a Postfix master
+// (which works in its queue directory), not a process that got a recycled
+// pid.
 func (p *Postfix) ownsPid(pid int) bool {
 	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
-	if err == nil && cwd == p.QueueDir {
-		return true
+	if err != nil || cwd != p.QueueDir {
+		return false
 	}
-	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return bytes.Contains(cmdline, []byte("master"))
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	return filepath.Base(exe) == "master"
 }
 
 // waitGone waits until process pid no longer exists or is a zombie.
