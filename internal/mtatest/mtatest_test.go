@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/smtp"
 	"net/textproto"
 	"os"
@@ -79,6 +80,20 @@ func TestPostfixDeliversOverSTARTTLS(t *testing.T) {
 		t.Fatalf("message:\n%s", msg)
 	}
 	t.Logf("delivered in %v:\n%s", time.Since(start), msg)
+
+	// A local part that cannot be a maildir is an unknown user.
+	err := send(t, pf.Addr(), pf.Cert, "news@example.org", []string{".hidden@example.com"}, "refused")
+	var te *textproto.Error
+	if !errors.As(err, &te) || te.Code != 550 || !strings.HasPrefix(te.Msg, "5.1.1") {
+		t.Errorf("RCPT .hidden@: %v, want 550 5.1.1", err)
+	}
+
+	// Stopped, it refuses connections.
+	pf.Stop(t)
+	if c, err := net.DialTimeout("tcp", pf.Addr(), time.Second); err == nil {
+		c.Close()
+		t.Errorf("%s still accepts connections after Stop", pf.Addr())
+	}
 }
 
 func TestPostfixRelayReturnsDSNs(t *testing.T) {
@@ -125,10 +140,21 @@ func TestPostfixRelayReturnsDSNs(t *testing.T) {
 	if strings.Contains(dsn, "later@") {
 		t.Errorf("DSN mentions the deferred recipient")
 	}
-	q := pf.Queue(t)
+	// The deferred one stays queued; it is in the active queue while
+	// Postfix retries it, so look until it is seen deferred.
+	var q []QueuedMessage
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		q = pf.Queue(t)
+		if len(q) == 1 && q[0].QueueName == "deferred" {
+			break
+		}
+	}
 	if len(q) != 1 || q[0].QueueName != "deferred" || len(q[0].Recipients) != 1 || q[0].Recipients[0].Address != "later@example.com" ||
 		!strings.Contains(q[0].Recipients[0].DelayReason, "451 4.3.0") {
 		t.Errorf("queue: %+v", q)
+	}
+	if n := hop.Count("later@example.com"); n != 0 {
+		t.Errorf("the next hop accepted later@ %d times", n)
 	}
 	if t.Failed() {
 		t.Logf("DSN:\n%s", dsn)
