@@ -188,10 +188,16 @@ func csvInputs(rd *subscribers.Reader) func(yield func(*newsletter.SubscriberInp
 
 func (a *app) subscribersExportCommand() *cobra.Command {
 	var list, status string
+	var raw bool
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write subscribers as CSV on stdout (re-importable)",
-		Args:  cobra.NoArgs,
+		Long: `export writes subscribers as CSV with the columns import reads.
+
+A cell that a spreadsheet would take for a formula (one starting with =, +,
+-, @, a tab or a carriage return) is written with a leading ' so it opens as
+text; import removes it again. --raw writes every cell as stored.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkStatus("status", status); err != nil {
 				return err
@@ -204,6 +210,7 @@ func (a *app) subscribersExportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			w.Raw = raw
 			if err := db.EachSubscriber(cmd.Context(), newsletter.SubscriberFilter{List: list, Status: status}, w.Write); err != nil {
 				return err
 			}
@@ -212,6 +219,7 @@ func (a *app) subscribersExportCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&list, "list", "", "only members of this `list`")
 	cmd.Flags().StringVar(&status, "status", "", "only subscribers with this `status`")
+	cmd.Flags().BoolVar(&raw, "raw", false, "write cells as stored, without the ' that keeps spreadsheets from reading formulas")
 	return cmd
 }
 
