@@ -23,6 +23,7 @@ type importer struct {
 	cats                                *sql.Stmt
 	categoryIDs                         map[string]int64 // key → id
 	listIDs                             map[string]int64
+	key                                 []byte // of the suppression hashes
 }
 
 func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error) {
@@ -32,7 +33,7 @@ func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error)
 		sql string
 	}{
 		{&im.find, `SELECT id, name, status FROM subscribers WHERE email = ?`},
-		{&im.insert, `INSERT INTO subscribers (email, name, status, status_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`},
+		{&im.insert, `INSERT INTO subscribers (id, email, name, status, status_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&im.update, `UPDATE subscribers SET name = ?, updated_at = ? WHERE id = ?`},
 		{&im.setStatus, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ?, hard_failures = 0 WHERE id = ?`},
 		{&im.delCats, `DELETE FROM subscriber_categories WHERE subscriber_id = ?`},
@@ -46,6 +47,11 @@ func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error)
 			return nil, err
 		}
 		*p.dst = st
+	}
+	var err error
+	if im.key, err = suppressionKey(ctx, tx); err != nil {
+		im.close()
+		return nil, err
 	}
 	return im, nil
 }
@@ -111,11 +117,20 @@ func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, 
 		if st == "" {
 			st = newsletter.StatusActive
 		}
-		res, err := im.insert.ExecContext(ctx, in.Email, in.Name, st, im.now, im.now, im.now)
+		// A removed address that had left, bounced or complained comes
+		// back with that status: the suppression list outlives the row.
+		was, err := suppressed(ctx, im.tx, im.key, in.Email)
 		if err != nil {
 			return "", err
 		}
-		if id, err = res.LastInsertId(); err != nil {
+		st = nextStatus(was, st, resubscribe)
+		if st == "" {
+			st = newsletter.StatusActive
+		}
+		if id, err = newSubscriberID(ctx, im.tx); err != nil {
+			return "", err
+		}
+		if _, err := im.insert.ExecContext(ctx, id, in.Email, in.Name, st, im.now, im.now, im.now); err != nil {
 			return "", err
 		}
 		if err := im.setCategories(ctx, id, in.Categories); err != nil {
@@ -150,6 +165,12 @@ func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, 
 			}
 		}
 	}
+	if resubscribe {
+		// The person asked for mail again: forget that they had not.
+		if _, err := im.tx.ExecContext(ctx, `DELETE FROM suppressions WHERE hash = ?`, addressHash(im.key, in.Email)); err != nil {
+			return "", err
+		}
+	}
 	added, err := im.join(ctx, id, lists)
 	if err != nil {
 		return "", err
@@ -164,6 +185,9 @@ func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, 
 // address is never made active (or unconfirmed) again except on the
 // reader's own request (resubscribe); any other move is allowed.
 func nextStatus(current, wanted string, resubscribe bool) string {
+	if current == "" {
+		return wanted
+	}
 	if wanted == "" || wanted == current {
 		return current
 	}
@@ -301,7 +325,17 @@ func (db *DB) AddSubscriber(ctx context.Context, in *newsletter.SubscriberInput,
 	defer tx.Rollback()
 	var status string
 	err = tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE email = ?`, in.Email).Scan(&status)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) {
+		key, err := suppressionKey(ctx, tx)
+		if err != nil {
+			return "", err
+		}
+		if status, err = suppressed(ctx, tx, key, in.Email); err != nil {
+			return "", err
+		} else if status != "" && !resubscribe {
+			return "", newsletter.Errorf(newsletter.ECONFLICT, "%s was removed while %s and is remembered so; add --resubscribe only at that person's own request", in.Email, status)
+		}
+	} else if err != nil {
 		return "", err
 	}
 	if newsletter.Blocked(status) && !resubscribe {
@@ -340,28 +374,47 @@ func (db *DB) SetSubscriberStatus(ctx context.Context, email, status string) (ch
 		return false, nil
 	}
 	now := db.nowText()
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ? WHERE email = ?`, status, now, now, email); err != nil {
+	// Leaving also voids the confirmation link in the mailbox, so that it
+	// cannot undo this.
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ?,
+		confirm_nonce = CASE WHEN ? THEN '' ELSE confirm_nonce END WHERE email = ?`, status, now, now, newsletter.Blocked(status), email); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()
 }
 
 // RemoveSubscriber deletes a subscriber, their categories and memberships.
-// The delivery log keeps its rows, with the address.
-func (db *DB) RemoveSubscriber(ctx context.Context, email string) error {
+// The delivery log keeps its rows, with the address. An unsubscribed,
+// bounced or complained address is remembered in the suppression list, as
+// a keyed hash, so no import, sign-up or add without resubscribe makes it
+// active again; it reports that status ("" for none).
+func (db *DB) RemoveSubscriber(ctx context.Context, email string) (remembered string, err error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE email = ?`, email)
-	if err != nil {
-		return err
+	var status string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE email = ?`, email).Scan(&status); errors.Is(err, sql.ErrNoRows) {
+		return "", newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
+	} else if err != nil {
+		return "", err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
+	if newsletter.Blocked(status) {
+		key, err := suppressionKey(ctx, tx)
+		if err != nil {
+			return "", err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO suppressions (hash, status, created_at) VALUES (?, ?, ?)`,
+			addressHash(key, email), status, db.nowText()); err != nil {
+			return "", err
+		}
+		remembered = status
 	}
-	return tx.Commit()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE email = ?`, email); err != nil {
+		return "", err
+	}
+	return remembered, tx.Commit()
 }
 
 // EachSubscriber calls fn for each subscriber matching filter, ordered by
@@ -443,11 +496,23 @@ func (db *DB) SubscriberByEmail(ctx context.Context, email string) (*newsletter.
 	return out[0], nil
 }
 
-// SubscriberByID returns one subscriber.
+// SubscriberByID returns one subscriber. An id merged into another
+// subscriber (two spellings of one mailbox) returns that subscriber.
 func (db *DB) SubscriberByID(ctx context.Context, id int64) (*newsletter.Subscriber, error) {
 	out, err := db.Subscribers(ctx, newsletter.SubscriberFilter{ID: id})
 	if err != nil {
 		return nil, err
+	}
+	if len(out) == 0 {
+		var to int64
+		if err := db.db.QueryRowContext(ctx, `SELECT subscriber_id FROM subscriber_aliases WHERE id = ?`, id).Scan(&to); err == nil {
+			out, err = db.Subscribers(ctx, newsletter.SubscriberFilter{ID: to})
+			if err != nil {
+				return nil, err
+			}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
 	}
 	if len(out) == 0 {
 		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %d", id)

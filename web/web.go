@@ -7,7 +7,6 @@ package web
 import (
 	"context"
 	"embed"
-	"errors"
 	"html/template"
 	"log/slog"
 	"net"
@@ -163,13 +162,8 @@ func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	oneClick := parseForm(r) && r.PostFormValue("List-Unsubscribe") == "One-Click"
 	s, tok, err := h.subscriber(r, subscribers.PurposeUnsubscribe)
 	if err != nil {
-		var ae *newsletter.Error
-		if oneClick && errors.As(err, &ae) && ae.Code == newsletter.ENOTFOUND {
-			// Removed already: nobody to mail, which is what was asked.
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.Write([]byte("Unsubscribed.\n"))
-			return
-		}
+		// A removed reader's link answers 404 like any other use of it: it
+		// names nobody, and nobody is mailed.
 		h.tokenError(w, err)
 		return
 	}

@@ -175,7 +175,7 @@ func TestBadLinks(t *testing.T) {
 			t.Fatalf("GET: %d", resp.StatusCode)
 		}
 		resp, _ = noRedirect.Post(good, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
-		if resp.StatusCode != 200 {
+		if resp.StatusCode != 404 {
 			t.Fatalf("one-click for a removed subscriber: %d", resp.StatusCode)
 		}
 	})

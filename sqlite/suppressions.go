@@ -1,0 +1,117 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+
+	"github.com/example/newsletter"
+)
+
+// queryer is what both *sql.Tx and *sql.Stmt-holding helpers query through.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// newSubscriberID draws a random positive 62-bit id that no subscriber and
+// no alias has. Ids are never handed out in sequence, so the id in an old
+// link (of a removed reader, or from another database signed with the same
+// secret) does not name whoever is added next.
+func newSubscriberID(ctx context.Context, q queryer) (int64, error) {
+	var b [8]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			return 0, err
+		}
+		id := int64(binary.BigEndian.Uint64(b[:]) >> 2)
+		if id == 0 {
+			continue
+		}
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM subscribers WHERE id = ?1) + (SELECT count(*) FROM subscriber_aliases WHERE id = ?1)`, id).Scan(&n); err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return id, nil
+		}
+	}
+}
+
+// suppressionKey returns the key of the address hashes.
+func suppressionKey(ctx context.Context, q queryer) ([]byte, error) {
+	var k string
+	if err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'suppression_key'`).Scan(&k); err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(k)
+}
+
+// addressHash is the keyed hash that stands for an address in the
+// suppression list and, after an erasure, in the delivery log.
+func addressHash(key []byte, email string) string {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(email))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// suppressed returns the status under which a removed address was
+// remembered, or "".
+func suppressed(ctx context.Context, q queryer, key []byte, email string) (string, error) {
+	var status string
+	err := q.QueryRowContext(ctx, `SELECT status FROM suppressions WHERE hash = ?`, addressHash(key, email)).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return status, err
+}
+
+// ForgetSubscriber is an erasure request (GDPR article 17): it deletes the
+// subscriber like RemoveSubscriber, but also drops the address's hash from
+// the suppression list, so nothing stops it being added again, and replaces
+// the address in the delivery log (and in its error texts) by that hash.
+// Deliveries not yet sent to it are marked failed. It returns ENOTFOUND when
+// the store holds nothing of the address.
+func (db *DB) ForgetSubscriber(ctx context.Context, email string) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	key, err := suppressionKey(ctx, tx)
+	if err != nil {
+		return err
+	}
+	hash := addressHash(key, email)
+	now := db.nowText()
+	var found int64
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`DELETE FROM subscribers WHERE email = ?`, []any{email}},
+		{`DELETE FROM suppressions WHERE hash = ?`, []any{hash}},
+		{`UPDATE deliveries SET status = 'failed', error = 'the address was erased (subscribers remove --forget)', updated_at = ?
+			WHERE email = ? AND status = 'pending'`, []any{now, email}},
+		{`UPDATE deliveries SET email = ?, error = replace(error, ?, ?) WHERE email = ?`, []any{forgottenAddress(hash), email, forgottenAddress(hash), email}},
+	} {
+		res, err := tx.ExecContext(ctx, q.sql, q.args...)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		found += n
+	}
+	if found == 0 {
+		return newsletter.Errorf(newsletter.ENOTFOUND, "nothing is stored of %s", email)
+	}
+	return tx.Commit()
+}
+
+// forgottenAddress is what stands in the delivery log for an erased
+// address: its keyed hash, marked as such.
+func forgottenAddress(hash string) string { return "erased:" + hash }
