@@ -23,6 +23,7 @@ type Config struct {
 	DKIM        DKIMConfig        `toml:"dkim"`
 	Templates   TemplatesConfig   `toml:"templates"`
 	Schedules   []ScheduleConfig  `toml:"schedule"`
+	Signup      SignupConfig      `toml:"signup"`
 
 	path string // the file it came from, "" for the defaults
 }
@@ -56,6 +57,14 @@ type DKIMConfig struct {
 	Domain         string `toml:"domain"`
 	Selector       string `toml:"selector"`
 	PrivateKeyFile string `toml:"private_key_file"`
+}
+
+// SignupConfig limits the confirmation mails of the sign-up form that
+// `serve` answers; zero takes the default.
+type SignupConfig struct {
+	ClientPerHour int    `toml:"client_per_hour"` // per client address; default 5
+	TotalPerHour  int    `toml:"total_per_hour"`  // from all clients; default 100
+	ClientHeader  string `toml:"client_header"`   // set by a trusted proxy, e.g. X-Forwarded-For
 }
 
 // TemplatesConfig names a directory whose files override the embedded
