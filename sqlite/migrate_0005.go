@@ -34,7 +34,8 @@ var statusRank = map[string]int{
 // subscribers.NormalizeEmail gives now (the domain in IDNA ASCII form). Two
 // rows that turn out to be one mailbox are merged into the one already in
 // that form: memberships are joined, the status that mails least is kept,
-// the delivery log points at the kept row, and the merged row's id becomes
+// the delivery log points at the kept row (and takes the new spelling
+// unless a campaign has both), and the merged row's id becomes
 // an alias so the links in its mails keep working for the same person.
 // An address that no longer validates is left as it is.
 func normalizeStoredAddresses(ctx context.Context, tx *sql.Tx, now string) error {
@@ -63,6 +64,10 @@ func normalizeStoredAddresses(ctx context.Context, tx *sql.Tx, now string) error
 		return err
 	}
 	for _, c := range changes {
+		// The log follows, where a campaign does not hold both spellings.
+		if _, err := tx.ExecContext(ctx, `UPDATE OR IGNORE deliveries SET email = ? WHERE email = ?`, c.to, c.from); err != nil {
+			return err
+		}
 		var keep int64
 		var keepStatus, status string
 		err := tx.QueryRowContext(ctx, `SELECT id, status FROM subscribers WHERE email = ?`, c.to).Scan(&keep, &keepStatus)

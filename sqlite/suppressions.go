@@ -115,3 +115,30 @@ func (db *DB) ForgetSubscriber(ctx context.Context, email string) error {
 // forgottenAddress is what stands in the delivery log for an erased
 // address: its keyed hash, marked as such.
 func forgottenAddress(hash string) string { return "erased:" + hash }
+
+// Suppressed returns the status that keeps email from being mailed: the
+// subscriber's unsubscribed, bounced or complained status, or the one the
+// address was removed with. It returns "" for an address that may be
+// mailed or that the store does not know.
+func (db *DB) Suppressed(ctx context.Context, email string) (string, error) {
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	var status string
+	err = tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE email = ?`, email).Scan(&status)
+	if err == nil {
+		if newsletter.Blocked(status) {
+			return status, nil
+		}
+		return "", nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	key, err := suppressionKey(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	return suppressed(ctx, tx, key, email)
+}
