@@ -162,7 +162,6 @@ func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) 
 			return nil, err
 		}
 	}
-	// Deliveries go in address order: subscriber ids are random.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (campaign_id, subscriber_id, email, status, updated_at)
 		SELECT ?, s.id, s.email, 'pending', ?
 		FROM subscribers s JOIN list_members m ON m.subscriber_id = s.id
@@ -172,7 +171,7 @@ func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) 
 				JOIN article_categories ac ON ac.category_id = sc.category_id
 				JOIN campaign_articles ca ON ca.article_id = ac.article_id
 				WHERE sc.subscriber_id = s.id AND ca.campaign_id = ?))
-		ORDER BY s.email`, cid, now, lid, cid); err != nil {
+		ORDER BY s.id`, cid, now, lid, cid); err != nil {
 		return nil, err
 	}
 	if spec.Schedule != "" {
