@@ -100,6 +100,14 @@ func TestSubscriberIDsAreNotReused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Another database's ids differ too (but for a 2^-30 chance), so its
+	// links, signed with the same secret, find nobody here.
+	other := MustOpenDB(t)
+	other.AddSubscriber(ctx, &newsletter.SubscriberInput{Email: "first@example.org"}, nil, false)
+	db.AddSubscriber(ctx, &newsletter.SubscriberInput{Email: "first@example.org"}, nil, false)
+	if a, b := mustSubscriber(t, db, "first@example.org"), mustSubscriber(t, other, "first@example.org"); a.ID == b.ID {
+		t.Fatalf("two databases gave the same id %d", a.ID)
+	}
 }
 
 // TestSuppression: a removed unsubscriber is remembered as a hash, not as

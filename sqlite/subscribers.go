@@ -23,10 +23,12 @@ type importer struct {
 	now                                 string
 	find, insert, update, setStatus     *sql.Stmt
 	delCats, addCat, addMember, members *sql.Stmt
-	cats                                *sql.Stmt
+	cats, suppression                   *sql.Stmt
 	categoryIDs                         map[string]int64 // key → id
 	listIDs                             map[string]int64
 	key                                 []byte // of the suppression hashes
+	anySuppressed                       bool
+	highID                              int64 // the highest subscriber id given so far
 }
 
 func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error) {
@@ -44,6 +46,7 @@ func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error)
 		{&im.addMember, `INSERT OR IGNORE INTO list_members (list_id, subscriber_id, created_at) VALUES (?, ?, ?)`},
 		{&im.members, `SELECT list_id FROM list_members WHERE subscriber_id = ?`},
 		{&im.cats, `SELECT category_id FROM subscriber_categories WHERE subscriber_id = ? ORDER BY position`},
+		{&im.suppression, `SELECT status FROM suppressions WHERE hash = ?`},
 	} {
 		st, err := tx.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -56,11 +59,19 @@ func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error)
 		im.close()
 		return nil, err
 	}
+	// The transaction holds the write lock, so what is read here holds
+	// until it ends.
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM suppressions),
+		max(coalesce((SELECT max(id) FROM subscribers), 0), coalesce((SELECT max(id) FROM subscriber_aliases), 0),
+			coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'subscriber_id_high'), 0))`).Scan(&im.anySuppressed, &im.highID); err != nil {
+		im.close()
+		return nil, err
+	}
 	return im, nil
 }
 
 func (im *importer) close() {
-	for _, st := range []*sql.Stmt{im.find, im.insert, im.update, im.setStatus, im.delCats, im.addCat, im.addMember, im.members, im.cats} {
+	for _, st := range []*sql.Stmt{im.find, im.insert, im.update, im.setStatus, im.delCats, im.addCat, im.addMember, im.members, im.cats, im.suppression} {
 		if st != nil {
 			st.Close()
 		}
@@ -122,17 +133,20 @@ func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, 
 		}
 		// A removed address that had left, bounced or complained comes
 		// back with that status: the suppression list outlives the row.
-		was, err := suppressed(ctx, im.tx, im.key, in.Email)
-		if err != nil {
-			return "", err
+		var was string
+		if im.anySuppressed {
+			if err := im.suppression.QueryRowContext(ctx, addressHash(im.key, in.Email)).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return "", err
+			}
 		}
 		st = nextStatus(was, st, resubscribe)
 		if st == "" {
 			st = newsletter.StatusActive
 		}
-		if id, err = newSubscriberID(ctx, im.tx); err != nil {
+		if id, err = newSubscriberID(im.highID); err != nil {
 			return "", err
 		}
+		im.highID = id
 		if _, err := im.insert.ExecContext(ctx, id, in.Email, in.Name, st, im.now, im.now, im.now); err != nil {
 			return "", err
 		}

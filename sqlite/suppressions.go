@@ -13,33 +13,26 @@ import (
 	"github.com/example/newsletter"
 )
 
-// queryer is what both *sql.Tx and *sql.Stmt-holding helpers query through.
+// queryer is a transaction or the database.
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// newSubscriberID draws a random positive 62-bit id that no subscriber and
-// no alias has. Ids are never handed out in sequence, so the id in an old
-// link (of a removed reader, or from another database signed with the same
-// secret) does not name whoever is added next.
-func newSubscriberID(ctx context.Context, q queryer) (int64, error) {
+// Subscriber ids are a sequence number above a random part: the low
+// idRandomBits bits are random, the bits above count up past every id ever
+// given (settings.subscriber_id_high remembers deleted ones). So an id is
+// never given twice in one database, and the id in a link from another
+// database signed with the same secret names nobody here but by a 2^-30
+// chance; new rows still go in id order, which keeps inserts fast.
+const idRandomBits = 30
+
+// newSubscriberID returns an id above high, the highest id given so far.
+func newSubscriberID(high int64) (int64, error) {
 	var b [8]byte
-	for {
-		if _, err := rand.Read(b[:]); err != nil {
-			return 0, err
-		}
-		id := int64(binary.BigEndian.Uint64(b[:]) >> 2)
-		if id == 0 {
-			continue
-		}
-		var n int
-		if err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM subscribers WHERE id = ?1) + (SELECT count(*) FROM subscriber_aliases WHERE id = ?1)`, id).Scan(&n); err != nil {
-			return 0, err
-		}
-		if n == 0 {
-			return id, nil
-		}
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, err
 	}
+	return (high>>idRandomBits+1)<<idRandomBits | int64(binary.BigEndian.Uint64(b[:])&(1<<idRandomBits-1)), nil
 }
 
 // suppressionKey returns the key of the address hashes.

@@ -3,6 +3,14 @@
 -- (Stored addresses are put in their one IDNA form by a Go step run in the
 -- same transaction: see migrate_0005.go.)
 
+-- Subscriber ids are never given twice (see newSubscriberID): the highest
+-- id ever deleted is remembered.
+CREATE TRIGGER subscribers_id_high AFTER DELETE ON subscribers
+WHEN old.id > coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'subscriber_id_high'), 0)
+BEGIN
+    INSERT OR REPLACE INTO settings (key, value) VALUES ('subscriber_id_high', old.id);
+END;
+
 -- The nonce of the confirmation link last mailed; '' once used.
 ALTER TABLE subscribers ADD COLUMN confirm_nonce TEXT NOT NULL DEFAULT '';
 
