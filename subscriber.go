@@ -100,6 +100,15 @@ type SubscriberStore interface {
 	SetSubscriberStatus(ctx context.Context, email, status string) (changed bool, err error)
 	SetSubscriberCategories(ctx context.Context, id int64, categories []string) error
 	Categories(ctx context.Context) ([]Category, error)
-	RequestSubscription(ctx context.Context, in *SubscriberInput, list string, cooldown time.Duration) (*Subscriber, bool, error)
-	ConfirmSubscription(ctx context.Context, id int64, maxAge time.Duration) (bool, error)
+	RequestSubscription(ctx context.Context, in *SubscriberInput, list string, cooldown time.Duration) (*Subscriber, string, error)
+	CancelConfirmation(ctx context.Context, id int64, nonce string) error
+	ConfirmSubscription(ctx context.Context, c Confirmation, maxAge time.Duration) (bool, error)
+}
+
+// Confirmation is what a confirmation link proves: the reader asked to
+// join List, by the mail that carried Nonce.
+type Confirmation struct {
+	Subscriber int64
+	List       string
+	Nonce      string
 }

@@ -224,9 +224,13 @@ func (b *Builder) Build(m *Message) (*Built, error) {
 	if err := msg.FromFormat(b.from.Name, b.from.Address); err != nil {
 		return nil, newsletter.Errorf(newsletter.EINVALID, "from: %v", err)
 	}
-	if err := msg.AddToFormat(newsletter.OneLine(m.ToName), m.ToEmail); err != nil {
+	// The name goes in through the address type, which quotes or encodes
+	// it, so any name (quotes, "<>", "=", emoji) makes a valid To header;
+	// only the bare address is parsed.
+	if _, err := mail.ParseAddress("<" + m.ToEmail + ">"); err != nil {
 		return nil, newsletter.Errorf(newsletter.EINVALID, "to %s: %v", m.ToEmail, err)
 	}
+	msg.ToMailAddress(&mail.Address{Name: newsletter.OneLine(m.ToName), Address: m.ToEmail})
 	if b.replyTo != nil {
 		msg.ReplyToMailAddress(b.replyTo)
 	}

@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"iter"
 	"slices"
@@ -20,9 +23,12 @@ type importer struct {
 	now                                 string
 	find, insert, update, setStatus     *sql.Stmt
 	delCats, addCat, addMember, members *sql.Stmt
-	cats                                *sql.Stmt
+	cats, suppression                   *sql.Stmt
 	categoryIDs                         map[string]int64 // key → id
 	listIDs                             map[string]int64
+	key                                 []byte // of the suppression hashes
+	anySuppressed                       bool
+	highID                              int64 // the highest subscriber id given so far
 }
 
 func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error) {
@@ -32,7 +38,7 @@ func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error)
 		sql string
 	}{
 		{&im.find, `SELECT id, name, status FROM subscribers WHERE email = ?`},
-		{&im.insert, `INSERT INTO subscribers (email, name, status, status_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`},
+		{&im.insert, `INSERT INTO subscribers (id, email, name, status, status_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&im.update, `UPDATE subscribers SET name = ?, updated_at = ? WHERE id = ?`},
 		{&im.setStatus, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ?, hard_failures = 0 WHERE id = ?`},
 		{&im.delCats, `DELETE FROM subscriber_categories WHERE subscriber_id = ?`},
@@ -40,6 +46,7 @@ func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error)
 		{&im.addMember, `INSERT OR IGNORE INTO list_members (list_id, subscriber_id, created_at) VALUES (?, ?, ?)`},
 		{&im.members, `SELECT list_id FROM list_members WHERE subscriber_id = ?`},
 		{&im.cats, `SELECT category_id FROM subscriber_categories WHERE subscriber_id = ? ORDER BY position`},
+		{&im.suppression, `SELECT status FROM suppressions WHERE hash = ?`},
 	} {
 		st, err := tx.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -47,11 +54,24 @@ func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error)
 		}
 		*p.dst = st
 	}
+	var err error
+	if im.key, err = suppressionKey(ctx, tx); err != nil {
+		im.close()
+		return nil, err
+	}
+	// The transaction holds the write lock, so what is read here holds
+	// until it ends.
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM suppressions),
+		max(coalesce((SELECT max(id) FROM subscribers), 0), coalesce((SELECT max(id) FROM subscriber_aliases), 0),
+			coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'subscriber_id_high'), 0))`).Scan(&im.anySuppressed, &im.highID); err != nil {
+		im.close()
+		return nil, err
+	}
 	return im, nil
 }
 
 func (im *importer) close() {
-	for _, st := range []*sql.Stmt{im.find, im.insert, im.update, im.setStatus, im.delCats, im.addCat, im.addMember, im.members, im.cats} {
+	for _, st := range []*sql.Stmt{im.find, im.insert, im.update, im.setStatus, im.delCats, im.addCat, im.addMember, im.members, im.cats, im.suppression} {
 		if st != nil {
 			st.Close()
 		}
@@ -111,11 +131,23 @@ func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, 
 		if st == "" {
 			st = newsletter.StatusActive
 		}
-		res, err := im.insert.ExecContext(ctx, in.Email, in.Name, st, im.now, im.now, im.now)
-		if err != nil {
+		// A removed address that had left, bounced or complained comes
+		// back with that status: the suppression list outlives the row.
+		var was string
+		if im.anySuppressed {
+			if err := im.suppression.QueryRowContext(ctx, addressHash(im.key, in.Email)).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return "", err
+			}
+		}
+		st = nextStatus(was, st, resubscribe)
+		if st == "" {
+			st = newsletter.StatusActive
+		}
+		if id, err = newSubscriberID(im.highID); err != nil {
 			return "", err
 		}
-		if id, err = res.LastInsertId(); err != nil {
+		im.highID = id
+		if _, err := im.insert.ExecContext(ctx, id, in.Email, in.Name, st, im.now, im.now, im.now); err != nil {
 			return "", err
 		}
 		if err := im.setCategories(ctx, id, in.Categories); err != nil {
@@ -150,6 +182,12 @@ func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, 
 			}
 		}
 	}
+	if resubscribe {
+		// The person asked for mail again: forget that they had not.
+		if _, err := im.tx.ExecContext(ctx, `DELETE FROM suppressions WHERE hash = ?`, addressHash(im.key, in.Email)); err != nil {
+			return "", err
+		}
+	}
 	added, err := im.join(ctx, id, lists)
 	if err != nil {
 		return "", err
@@ -164,6 +202,9 @@ func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, 
 // address is never made active (or unconfirmed) again except on the
 // reader's own request (resubscribe); any other move is allowed.
 func nextStatus(current, wanted string, resubscribe bool) string {
+	if current == "" {
+		return wanted
+	}
 	if wanted == "" || wanted == current {
 		return current
 	}
@@ -301,7 +342,17 @@ func (db *DB) AddSubscriber(ctx context.Context, in *newsletter.SubscriberInput,
 	defer tx.Rollback()
 	var status string
 	err = tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE email = ?`, in.Email).Scan(&status)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) {
+		key, err := suppressionKey(ctx, tx)
+		if err != nil {
+			return "", err
+		}
+		if status, err = suppressed(ctx, tx, key, in.Email); err != nil {
+			return "", err
+		} else if status != "" && !resubscribe {
+			return "", newsletter.Errorf(newsletter.ECONFLICT, "%s was removed while %s and is remembered so; add --resubscribe only at that person's own request", in.Email, status)
+		}
+	} else if err != nil {
 		return "", err
 	}
 	if newsletter.Blocked(status) && !resubscribe {
@@ -340,28 +391,47 @@ func (db *DB) SetSubscriberStatus(ctx context.Context, email, status string) (ch
 		return false, nil
 	}
 	now := db.nowText()
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ? WHERE email = ?`, status, now, now, email); err != nil {
+	// Leaving also voids the confirmation link in the mailbox, so that it
+	// cannot undo this.
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ?,
+		confirm_nonce = CASE WHEN ? THEN '' ELSE confirm_nonce END WHERE email = ?`, status, now, now, newsletter.Blocked(status), email); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()
 }
 
 // RemoveSubscriber deletes a subscriber, their categories and memberships.
-// The delivery log keeps its rows, with the address.
-func (db *DB) RemoveSubscriber(ctx context.Context, email string) error {
+// The delivery log keeps its rows, with the address. An unsubscribed,
+// bounced or complained address is remembered in the suppression list, as
+// a keyed hash, so no import, sign-up or add without resubscribe makes it
+// active again; it reports that status ("" for none).
+func (db *DB) RemoveSubscriber(ctx context.Context, email string) (remembered string, err error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE email = ?`, email)
-	if err != nil {
-		return err
+	var status string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE email = ?`, email).Scan(&status); errors.Is(err, sql.ErrNoRows) {
+		return "", newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
+	} else if err != nil {
+		return "", err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
+	if newsletter.Blocked(status) {
+		key, err := suppressionKey(ctx, tx)
+		if err != nil {
+			return "", err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO suppressions (hash, status, created_at) VALUES (?, ?, ?)`,
+			addressHash(key, email), status, db.nowText()); err != nil {
+			return "", err
+		}
+		remembered = status
 	}
-	return tx.Commit()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE email = ?`, email); err != nil {
+		return "", err
+	}
+	return remembered, tx.Commit()
 }
 
 // EachSubscriber calls fn for each subscriber matching filter, ordered by
@@ -443,11 +513,23 @@ func (db *DB) SubscriberByEmail(ctx context.Context, email string) (*newsletter.
 	return out[0], nil
 }
 
-// SubscriberByID returns one subscriber.
+// SubscriberByID returns one subscriber. An id merged into another
+// subscriber (two spellings of one mailbox) returns that subscriber.
 func (db *DB) SubscriberByID(ctx context.Context, id int64) (*newsletter.Subscriber, error) {
 	out, err := db.Subscribers(ctx, newsletter.SubscriberFilter{ID: id})
 	if err != nil {
 		return nil, err
+	}
+	if len(out) == 0 {
+		var to int64
+		if err := db.db.QueryRowContext(ctx, `SELECT subscriber_id FROM subscriber_aliases WHERE id = ?`, id).Scan(&to); err == nil {
+			out, err = db.Subscribers(ctx, newsletter.SubscriberFilter{ID: to})
+			if err != nil {
+				return nil, err
+			}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
 	}
 	if len(out) == 0 {
 		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %d", id)
@@ -509,15 +591,18 @@ func (db *DB) Lists(ctx context.Context) ([]newsletter.List, error) {
 	return out, rows.Err()
 }
 
-// RequestSubscription records a sign-up from the subscribe form: a new
-// address is stored as unconfirmed with its categories and list; a known one
-// keeps its status until it confirms. It reports whether a confirmation mail
-// should go out now: not for an active subscriber, and not twice within
-// cooldown (so the form cannot be used to flood someone's mailbox).
-func (db *DB) RequestSubscription(ctx context.Context, in *newsletter.SubscriberInput, list string, cooldown time.Duration) (*newsletter.Subscriber, bool, error) {
+// RequestSubscription records a sign-up from the subscribe form for list. A
+// new address is stored as unconfirmed with its categories and list; a known
+// one keeps its status and lists until it confirms. It returns a nonce when
+// a confirmation mail should go out now, and "" when not: not to a bounced
+// or complained address (remembered after removal too), not to an active
+// member of list, and not twice within cooldown (so the form cannot flood
+// a mailbox). The nonce is recorded as sent; CancelConfirmation takes it
+// back when the mail could not go.
+func (db *DB) RequestSubscription(ctx context.Context, in *newsletter.SubscriberInput, list string, cooldown time.Duration) (*newsletter.Subscriber, string, error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
 	defer tx.Rollback()
 	now := db.now()
@@ -525,79 +610,136 @@ func (db *DB) RequestSubscription(ctx context.Context, in *newsletter.Subscriber
 	for _, c := range in.Categories {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM categories WHERE key = ?`, newsletter.CategoryKey(c)).Scan(&n); err != nil {
-			return nil, false, err
+			return nil, "", err
 		} else if n == 0 {
-			return nil, false, newsletter.Errorf(newsletter.EINVALID, "no category %q", c)
+			return nil, "", newsletter.Errorf(newsletter.EINVALID, "no category %q", c)
 		}
 	}
+	im, err := newImporter(ctx, tx, formatTime(now))
+	if err != nil {
+		return nil, "", err
+	}
+	defer im.close()
 	var id int64
 	var status, sentAt string
 	err = tx.QueryRowContext(ctx, `SELECT id, status, confirm_sent_at FROM subscribers WHERE email = ?`, in.Email).Scan(&id, &status, &sentAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		im, err := newImporter(ctx, tx, formatTime(now))
+		was, err := suppressed(ctx, tx, im.key, in.Email)
 		if err != nil {
-			return nil, false, err
+			return nil, "", err
 		}
-		defer im.close()
+		if was == newsletter.StatusBounced || was == newsletter.StatusComplained {
+			return nil, "", tx.Commit()
+		}
 		in.Status = newsletter.StatusUnconfirmed
 		if _, err := im.upsert(ctx, in, []string{list}, false); err != nil {
-			return nil, false, err
+			return nil, "", err
 		}
 	case err != nil:
-		return nil, false, err
-	case status == newsletter.StatusActive:
-		return nil, false, tx.Commit()
+		return nil, "", err
+	case status == newsletter.StatusBounced || status == newsletter.StatusComplained:
+		return nil, "", tx.Commit()
 	default:
+		if status == newsletter.StatusActive {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.subscriber_id = ? AND l.name = ?`, id, list).Scan(&n); err != nil {
+				return nil, "", err
+			} else if n > 0 {
+				return nil, "", tx.Commit()
+			}
+		}
 		if t := parseTime(sentAt); !t.IsZero() && now.Sub(t) < cooldown {
-			return nil, false, tx.Commit()
+			return nil, "", tx.Commit()
 		}
 		if status == newsletter.StatusUnconfirmed && in.HasCategories {
-			im, err := newImporter(ctx, tx, formatTime(now))
-			if err != nil {
-				return nil, false, err
-			}
-			defer im.close()
 			if err := im.setCategories(ctx, id, in.Categories); err != nil {
-				return nil, false, err
+				return nil, "", err
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ? WHERE email = ?`, formatTime(now), in.Email); err != nil {
-		return nil, false, err
+	nonce := newNonce()
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ?, confirm_nonce = ? WHERE email = ?`, formatTime(now), nonce, in.Email); err != nil {
+		return nil, "", err
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
 	s, err := db.SubscriberByEmail(ctx, in.Email)
-	return s, err == nil, err
+	if err != nil {
+		return nil, "", err
+	}
+	return s, nonce, nil
 }
 
-// ConfirmSubscription makes a subscriber active after they followed the
-// link of a confirmation mail sent within maxAge. An unsubscribed, bounced
-// or complained address is made active this way too: confirming is the
-// person's own request.
-func (db *DB) ConfirmSubscription(ctx context.Context, id int64, maxAge time.Duration) (bool, error) {
+// newNonce returns 128 random bits, URL-safe.
+func newNonce() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CancelConfirmation takes back a confirmation that could not be mailed:
+// its link will not work, and the cooldown does not hold the next request
+// back.
+func (db *DB) CancelConfirmation(ctx context.Context, id int64, nonce string) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = '', confirm_nonce = '' WHERE id = ? AND confirm_nonce = ?`, id, nonce)
+	return err
+}
+
+// ConfirmSubscription makes a subscriber active in c.List after they
+// followed the link of the confirmation mail sent within maxAge. The link
+// works once: its nonce is used up, and a link replaced by a newer one, or
+// mailed before the reader unsubscribed, is refused (EINVALID). An
+// unsubscribed address is made active this way too, since confirming is the
+// person's own request; it joins c.List only, not the lists it left. It
+// reports whether anything changed.
+func (db *DB) ConfirmSubscription(ctx context.Context, c newsletter.Confirmation, maxAge time.Duration) (bool, error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback()
-	var status, sentAt string
-	if err := tx.QueryRowContext(ctx, `SELECT status, confirm_sent_at FROM subscribers WHERE id = ?`, id).Scan(&status, &sentAt); errors.Is(err, sql.ErrNoRows) {
-		return false, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %d", id)
+	var email, status, changedAt, sentAt, nonce string
+	if err := tx.QueryRowContext(ctx, `SELECT email, status, status_changed_at, confirm_sent_at, confirm_nonce FROM subscribers WHERE id = ?`, c.Subscriber).
+		Scan(&email, &status, &changedAt, &sentAt, &nonce); errors.Is(err, sql.ErrNoRows) {
+		return false, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %d", c.Subscriber)
 	} else if err != nil {
 		return false, err
 	}
-	if status == newsletter.StatusActive {
-		return false, nil
-	}
 	now := db.now()
+	if nonce == "" || subtle.ConstantTimeCompare([]byte(nonce), []byte(c.Nonce)) != 1 {
+		return false, newsletter.Errorf(newsletter.EINVALID, "this confirmation link was used already or replaced by a newer one; to subscribe, use the form again")
+	}
 	if t := parseTime(sentAt); t.IsZero() || now.Sub(t) > maxAge {
 		return false, newsletter.Errorf(newsletter.EINVALID, "this confirmation link has expired; please subscribe again")
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'active', status_changed_at = ?, updated_at = ?, hard_failures = 0 WHERE id = ?`,
-		formatTime(now), formatTime(now), id); err != nil {
+	if newsletter.Blocked(status) && parseTime(changedAt).After(parseTime(sentAt)) {
+		return false, newsletter.Errorf(newsletter.EINVALID, "this confirmation link was mailed before %s was %s; to subscribe, use the form again", email, status)
+	}
+	if status == newsletter.StatusBounced || status == newsletter.StatusComplained {
+		return false, newsletter.Errorf(newsletter.EINVALID, "%s cannot be subscribed from the form; please write to us", email)
+	}
+	nowText := formatTime(now)
+	if newsletter.Blocked(status) {
+		// Those who left had left every list; confirming joins this one.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM list_members WHERE subscriber_id = ?`, c.Subscriber); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'active', status_changed_at = CASE WHEN status = 'active' THEN status_changed_at ELSE ? END,
+		updated_at = ?, hard_failures = 0, confirm_nonce = '' WHERE id = ?`, nowText, nowText, c.Subscriber); err != nil {
+		return false, err
+	}
+	im, err := newImporter(ctx, tx, nowText)
+	if err != nil {
+		return false, err
+	}
+	defer im.close()
+	if _, err := im.join(ctx, c.Subscriber, []string{c.List}); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE hash = ?`, addressHash(im.key, email)); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()

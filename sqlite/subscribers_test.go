@@ -176,10 +176,10 @@ func TestRemoveAndUnsubscribe(t *testing.T) {
 	if changed, _ := db.SetSubscriberStatus(ctx, "ana@example.org", "unsubscribed"); changed {
 		t.Error("second unsubscribe reported a change")
 	}
-	if err := db.RemoveSubscriber(ctx, "ben@example.org"); err != nil {
+	if _, err := db.RemoveSubscriber(ctx, "ben@example.org"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RemoveSubscriber(ctx, "ben@example.org"); newsletter.ErrorCode(err) != newsletter.ENOTFOUND {
+	if _, err := db.RemoveSubscriber(ctx, "ben@example.org"); newsletter.ErrorCode(err) != newsletter.ENOTFOUND {
 		t.Errorf("second remove: %v", err)
 	}
 	lists, _ := db.Lists(ctx)
@@ -317,7 +317,7 @@ func TestPrepareResumeAndRemoveKeepsLog(t *testing.T) {
 		t.Fatalf("--resend-unknown: %d unknown, %s", n, status())
 	}
 	// Removing a subscriber keeps the log's rows, with the address.
-	if err := db.RemoveSubscriber(ctx, "a@example.org"); err != nil {
+	if _, err := db.RemoveSubscriber(ctx, "a@example.org"); err != nil {
 		t.Fatal(err)
 	}
 	ds, _ = db.Deliveries(ctx, newsletter.DeliveryFilter{Email: "a@example.org"})

@@ -26,6 +26,7 @@ type Config struct {
 	Schedules   []ScheduleConfig  `toml:"schedule"`
 	Articles    ArticlesConfig    `toml:"articles"`
 	Feeds       []FeedConfig      `toml:"feed"`
+	Signup      SignupConfig      `toml:"signup"`
 
 	path string // the file it came from, "" for the defaults
 }
@@ -80,6 +81,14 @@ type DKIMConfig struct {
 	Domain         string `toml:"domain"`
 	Selector       string `toml:"selector"`
 	PrivateKeyFile string `toml:"private_key_file"`
+}
+
+// SignupConfig limits the confirmation mails of the sign-up form that
+// `serve` answers; zero takes the default.
+type SignupConfig struct {
+	ClientPerHour int    `toml:"client_per_hour"` // per client address; default 5
+	TotalPerHour  int    `toml:"total_per_hour"`  // from all clients; default 100
+	ClientHeader  string `toml:"client_header"`   // set by a trusted proxy, e.g. X-Forwarded-For
 }
 
 // TemplatesConfig names a directory whose files override the embedded
@@ -148,6 +157,9 @@ func (c *Config) validate() error {
 	}
 	if c.Transport.Rate < 0 {
 		return newsletter.Errorf(newsletter.EINVALID, "config %s: transport.rate must be 0 (unlimited) or more", name)
+	}
+	if err := c.Signup.check(name); err != nil {
+		return err
 	}
 	if c.Transport.Concurrency == 0 {
 		c.Transport.Concurrency = 4
@@ -283,4 +295,20 @@ kind = "digest"
 // renderConfigTemplate returns the init file with a fresh secret.
 func renderConfigTemplate() string {
 	return fmt.Sprintf(configTemplate, newSecret())
+}
+
+// check refuses [signup] values outside a sane range, naming the setting.
+func (c SignupConfig) check(file string) error {
+	for _, v := range []struct {
+		name  string
+		value int
+	}{{"signup.client_per_hour", c.ClientPerHour}, {"signup.total_per_hour", c.TotalPerHour}} {
+		if v.value < 0 || v.value > 1000000 {
+			return newsletter.Errorf(newsletter.EINVALID, "config %s: %s must be between 1 and 1000000 (0 or unset: the default)", file, v.name)
+		}
+	}
+	if h := c.ClientHeader; h != "" && strings.ContainsAny(h, " :\t\r\n") {
+		return newsletter.Errorf(newsletter.EINVALID, "config %s: signup.client_header %q must be a header name, such as X-Forwarded-For", file, h)
+	}
+	return nil
 }
