@@ -33,6 +33,24 @@ func Blocked(status string) bool {
 	return status == StatusUnsubscribed || status == StatusBounced || status == StatusComplained
 }
 
+// NextStatus is the status rule: an unsubscribed, bounced or complained
+// address is never made active (or unconfirmed) again except on the
+// reader's own request (resubscribe); any other move is allowed. It returns
+// the status an address in current takes when wanted is asked for ("" keeps
+// it; current "" is a new address).
+func NextStatus(current, wanted string, resubscribe bool) string {
+	if current == "" {
+		return wanted
+	}
+	if wanted == "" || wanted == current {
+		return current
+	}
+	if Blocked(current) && !Blocked(wanted) && !resubscribe {
+		return current
+	}
+	return wanted
+}
+
 // DefaultList is the list subscribers join when none is named.
 const DefaultList = "newsletter"
 

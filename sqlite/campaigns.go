@@ -79,26 +79,8 @@ func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) 
 	if err != nil {
 		return nil, err
 	}
-	if spec.Schedule != "" {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schedule_runs WHERE schedule = ? AND period = ?`, spec.Schedule, spec.Period).Scan(&n); err != nil {
-			return nil, err
-		} else if n > 0 {
-			return nil, newsletter.Errorf(newsletter.ECONFLICT, "schedule %s already ran for %s", spec.Schedule, spec.Period)
-		}
-	}
-	var busy int64
-	err = tx.QueryRowContext(ctx, `SELECT id FROM campaigns WHERE list_id = ? AND status = 'sending'`, lid).Scan(&busy)
-	if err == nil {
-		return nil, newsletter.Errorf(newsletter.ECONFLICT, "list %s has unfinished campaign %d; it is resumed first", spec.List, busy)
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	if err := campaignConflicts(ctx, tx, spec, lid); err != nil {
 		return nil, err
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM campaigns WHERE key = ?`, spec.Key).Scan(&n); err != nil {
-		return nil, err
-	} else if n > 0 {
-		return nil, newsletter.Errorf(newsletter.ECONFLICT, "campaign %s was %w", spec.Key, newsletter.ErrAlreadySent)
 	}
 
 	var ids []int64
@@ -143,16 +125,7 @@ func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) 
 			return nil, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (campaign_id, subscriber_id, email, status, updated_at)
-		SELECT ?, s.id, s.email, 'pending', ?
-		FROM subscribers s JOIN list_members m ON m.subscriber_id = s.id
-		WHERE m.list_id = ? AND s.status = 'active'
-		AND (NOT EXISTS (SELECT 1 FROM subscriber_categories sc WHERE sc.subscriber_id = s.id)
-			OR EXISTS (SELECT 1 FROM subscriber_categories sc
-				JOIN article_categories ac ON ac.category_id = sc.category_id
-				JOIN campaign_articles ca ON ca.article_id = ac.article_id
-				WHERE sc.subscriber_id = s.id AND ca.campaign_id = ?))
-		ORDER BY s.id`, cid, now, lid, cid); err != nil {
+	if err := enqueue(ctx, tx, cid, lid, now); err != nil {
 		return nil, err
 	}
 	if spec.Schedule != "" {
@@ -325,4 +298,49 @@ func (db *DB) RetryDeferred(ctx context.Context, list string, after int64, due t
 	}
 	c, err := db.Campaign(ctx, cid)
 	return c, int(expired), err
+}
+
+// campaignConflicts refuses a campaign whose schedule period already ran,
+// whose list has an unfinished campaign, or whose key was used.
+func campaignConflicts(ctx context.Context, tx *sql.Tx, spec newsletter.CampaignSpec, lid int64) error {
+	if spec.Schedule != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schedule_runs WHERE schedule = ? AND period = ?`, spec.Schedule, spec.Period).Scan(&n); err != nil {
+			return err
+		} else if n > 0 {
+			return newsletter.Errorf(newsletter.ECONFLICT, "schedule %s already ran for %s", spec.Schedule, spec.Period)
+		}
+	}
+	var busy int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM campaigns WHERE list_id = ? AND status = 'sending'`, lid).Scan(&busy)
+	if err == nil {
+		return newsletter.Errorf(newsletter.ECONFLICT, "list %s has unfinished campaign %d; it is resumed first", spec.List, busy)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM campaigns WHERE key = ?`, spec.Key).Scan(&n); err != nil {
+		return err
+	} else if n > 0 {
+		return newsletter.Errorf(newsletter.ECONFLICT, "campaign %s was %w", spec.Key, newsletter.ErrAlreadySent)
+	}
+	return nil
+}
+
+// enqueue queues one pending delivery of a campaign for each active member
+// of the list whose categories meet the campaign's articles (a member with
+// none takes all): the rule of newsletter.MatchArticles, in one
+// INSERT ... SELECT.
+func enqueue(ctx context.Context, tx *sql.Tx, cid, lid int64, now string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (campaign_id, subscriber_id, email, status, updated_at)
+		SELECT ?, s.id, s.email, 'pending', ?
+		FROM subscribers s JOIN list_members m ON m.subscriber_id = s.id
+		WHERE m.list_id = ? AND s.status = 'active'
+		AND (NOT EXISTS (SELECT 1 FROM subscriber_categories sc WHERE sc.subscriber_id = s.id)
+			OR EXISTS (SELECT 1 FROM subscriber_categories sc
+				JOIN article_categories ac ON ac.category_id = sc.category_id
+				JOIN campaign_articles ca ON ca.article_id = ac.article_id
+				WHERE sc.subscriber_id = s.id AND ca.campaign_id = ?))
+		ORDER BY s.id`, cid, now, lid, cid)
+	return err
 }

@@ -15,15 +15,15 @@ import (
 // progress reports a send: a bar with rate and ETA on a terminal, a log
 // line every few seconds otherwise, nothing with --quiet.
 type progress struct {
-	mu                   sync.Mutex
-	bar                  *progressbar.ProgressBar
-	a                    *app
-	label                string
-	total, sent, failed  int
-	deferred             int
-	start, lastLog       time.Time
-	every                time.Duration
-	terminal, quiet, off bool
+	mu                  sync.Mutex
+	bar                 *progressbar.ProgressBar
+	a                   *app
+	label               string
+	total, sent, failed int
+	deferred            int
+	start, lastLog      time.Time
+	every               time.Duration
+	terminal, quiet     bool
 }
 
 func (a *app) newProgress(total int, label string) *progress {
