@@ -37,6 +37,7 @@ type DB struct {
 	file os.FileInfo // the file opened, to notice it deleted or replaced
 	// Now returns the current time; tests and `--now` replace it.
 	Now func() time.Time
+	stmtCache
 }
 
 // Open opens (creating if needed) the database at path and applies every
@@ -125,7 +126,10 @@ func retryBusy(ctx context.Context, limit time.Duration, fn func() error) error 
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.closeStatements()
+	return db.db.Close()
+}
 
 func (db *DB) now() time.Time { return db.Now().UTC() }
 
