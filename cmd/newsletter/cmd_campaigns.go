@@ -102,18 +102,17 @@ its status, attempts, the last SMTP reply code and error, and the Message-ID.
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"campaign", "email", "status", "attempts", "code", "error", "message_id", "updated_at"}}
-			js := []deliveryJSON{}
+			l := a.listing([]string{"campaign", "email", "status", "attempts", "code", "error", "message_id", "updated_at"})
 			err = db.EachDelivery(cmd.Context(), filter, func(d *newsletter.Delivery) error {
-				js = append(js, deliveryJSON{d.CampaignID, d.Email, d.Status, d.Attempts, d.Code, d.Error, d.MessageID, formatTime(d.UpdatedAt)})
-				t.rows = append(t.rows, []string{fmt.Sprint(d.CampaignID), d.Email, d.Status, strconv.Itoa(d.Attempts), strconv.Itoa(d.Code), d.Error, d.MessageID, formatTime(d.UpdatedAt)})
-				return nil
+				if a.format == "json" {
+					return l.row(nil, deliveryJSON{d.CampaignID, d.Email, d.Status, d.Attempts, d.Code, d.Error, d.MessageID, formatTime(d.UpdatedAt)})
+				}
+				return l.row([]string{strconv.FormatInt(d.CampaignID, 10), d.Email, d.Status, strconv.Itoa(d.Attempts), strconv.Itoa(d.Code), d.Error, d.MessageID, formatTime(d.UpdatedAt)}, nil)
 			})
 			if err != nil {
 				return err
 			}
-			t.json = js
-			return a.print(t)
+			return l.close()
 		},
 	}
 	cmd.Flags().Int64Var(&filter.CampaignID, "campaign", 0, "only this campaign `ID`")

@@ -270,22 +270,21 @@ func (a *app) subscribersListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"email", "name", "status", "categories", "lists"}}
-			js := []subscriberJSON{}
+			l := a.listing([]string{"email", "name", "status", "categories", "lists"})
 			err = db.EachSubscriber(cmd.Context(), filter, func(s *newsletter.Subscriber) error {
-				js = append(js, subscriberJSON{s.Email, s.Name, s.Status, nonNil(s.Categories), nonNil(s.Lists), formatTime(s.StatusChangedAt)})
+				if a.format == "json" {
+					return l.row(nil, subscriberJSON{s.Email, s.Name, s.Status, nonNil(s.Categories), nonNil(s.Lists), formatTime(s.StatusChangedAt)})
+				}
 				cats := strings.Join(s.Categories, ", ")
 				if cats == "" {
 					cats = "(all)"
 				}
-				t.rows = append(t.rows, []string{s.Email, s.Name, s.Status, cats, strings.Join(s.Lists, ", ")})
-				return nil
+				return l.row([]string{s.Email, s.Name, s.Status, cats, strings.Join(s.Lists, ", ")}, nil)
 			})
 			if err != nil {
 				return err
 			}
-			t.json = js
-			return a.print(t)
+			return l.close()
 		},
 	}
 	cmd.Flags().StringVar(&filter.List, "list", "", "only members of this `list`")
@@ -369,37 +368,5 @@ func (a *app) onAddress(fn func(ctx context.Context, db *sqlite.DB, email string
 			return err
 		}
 		return fn(cmd.Context(), db, email)
-	}
-}
-
-type listJSON struct {
-	Name    string `json:"name"`
-	Members int    `json:"members"`
-	Active  int    `json:"active"`
-}
-
-func (a *app) listsCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "lists",
-		Short: "List the lists with their member counts",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.store(cmd.Context())
-			if err != nil {
-				return err
-			}
-			lists, err := db.Lists(cmd.Context())
-			if err != nil {
-				return err
-			}
-			t := &table{header: []string{"name", "members", "active"}}
-			js := []listJSON{}
-			for _, l := range lists {
-				js = append(js, listJSON{l.Name, l.Members, l.Active})
-				t.rows = append(t.rows, []string{l.Name, fmt.Sprint(l.Members), fmt.Sprint(l.Active)})
-			}
-			t.json = js
-			return a.print(t)
-		},
 	}
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
+	"reflect"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,8 +15,8 @@ import (
 	"github.com/example/newsletter/subscribers"
 )
 
-// table is a listing: rows for table and csv output, and the objects JSON
-// output prints.
+// table is a small listing held whole: rows for table and csv output, and
+// the objects JSON output prints.
 type table struct {
 	header []string
 	rows   [][]string
@@ -22,35 +25,129 @@ type table struct {
 
 // print writes t on stdout in the chosen --format.
 func (a *app) print(t *table) error {
-	switch a.format {
+	l := a.listing(t.header)
+	v := reflect.ValueOf(t.json)
+	n := len(t.rows)
+	if a.format == "json" {
+		n = 0
+		if v.IsValid() {
+			n = v.Len()
+		}
+	}
+	for i := 0; i < n; i++ {
+		var row []string
+		var obj any
+		if a.format == "json" {
+			obj = v.Index(i).Interface()
+		} else {
+			row = t.rows[i]
+		}
+		if err := l.row(row, obj); err != nil {
+			return err
+		}
+	}
+	return l.close()
+}
+
+// tableBlock is how many rows a table listing aligns at a time: the
+// columns of each block of this many rows are aligned among themselves, so
+// that a listing of any size takes constant memory.
+const tableBlock = 1000
+
+// listing streams a listing to stdout in the chosen --format, one row at a
+// time: csv and json write each row as it comes; table aligns blocks of
+// tableBlock rows.
+type listing struct {
+	format string
+	out    io.Writer
+	csv    *csv.Writer
+	tw     *tabwriter.Writer
+	header []string
+	n      int
+	buf    bytes.Buffer
+	enc    *json.Encoder
+}
+
+// listing starts a listing with header.
+func (a *app) listing(header []string) *listing {
+	l := &listing{format: a.format, out: a.stdout, header: header}
+	switch l.format {
 	case "json":
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(t.json)
+		l.enc = json.NewEncoder(&l.buf)
+		l.enc.SetIndent("  ", "  ")
+		l.enc.SetEscapeHTML(false)
 	case "csv":
-		w := csv.NewWriter(a.stdout)
-		w.Write(t.header)
-		for _, r := range t.rows {
-			cells := make([]string, len(r))
-			for i, c := range r {
-				cells[i] = subscribers.GuardCell(c) // spreadsheets would run =, +, -, @ cells
-			}
-			w.Write(cells)
-		}
-		w.Flush()
-		return w.Error()
+		l.csv = csv.NewWriter(a.stdout)
+		l.csv.Write(header)
 	default:
-		w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, strings.ToUpper(strings.Join(t.header, "\t")))
-		for _, r := range t.rows {
-			cells := make([]string, len(r))
-			for i, c := range r {
-				cells[i] = printable(c)
-			}
-			fmt.Fprintln(w, strings.Join(cells, "\t"))
+		l.startBlock()
+	}
+	return l
+}
+
+func (l *listing) startBlock() {
+	l.tw = tabwriter.NewWriter(l.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(l.tw, strings.ToUpper(strings.Join(l.header, "\t")))
+}
+
+// row writes one row: cells for table and csv, obj for json.
+func (l *listing) row(cells []string, obj any) error {
+	l.n++
+	switch l.format {
+	case "json":
+		l.buf.Reset()
+		if l.n == 1 {
+			l.buf.WriteString("[\n  ")
+		} else {
+			l.buf.WriteString(",\n  ")
 		}
-		return w.Flush()
+		if err := l.enc.Encode(obj); err != nil {
+			return err
+		}
+		l.buf.Truncate(l.buf.Len() - 1) // the encoder's newline
+		_, err := l.out.Write(l.buf.Bytes())
+		return err
+	case "csv":
+		out := make([]string, len(cells))
+		for i, c := range cells {
+			out[i] = subscribers.GuardCell(c) // spreadsheets would run =, +, -, @ cells
+		}
+		l.csv.Write(out)
+		if l.n%tableBlock == 0 {
+			l.csv.Flush()
+		}
+		return l.csv.Error()
+	default:
+		out := make([]string, len(cells))
+		for i, c := range cells {
+			out[i] = printable(c)
+		}
+		fmt.Fprintln(l.tw, strings.Join(out, "\t"))
+		if l.n%tableBlock == 0 {
+			if err := l.tw.Flush(); err != nil {
+				return err
+			}
+			l.tw = tabwriter.NewWriter(l.out, 0, 4, 2, ' ', 0)
+		}
+		return nil
+	}
+}
+
+// close ends the listing.
+func (l *listing) close() error {
+	switch l.format {
+	case "json":
+		end := "\n]\n"
+		if l.n == 0 {
+			end = "[]\n"
+		}
+		_, err := io.WriteString(l.out, end)
+		return err
+	case "csv":
+		l.csv.Flush()
+		return l.csv.Error()
+	default:
+		return l.tw.Flush()
 	}
 }
 
