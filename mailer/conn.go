@@ -31,13 +31,13 @@ func (s *smtpConn) Send(ctx context.Context, m *Built) error {
 	raw := bufPool.Get().(*bytes.Buffer)
 	raw.Reset()
 	defer bufPool.Put(raw)
-	if err := m.WriteTo(raw); err != nil {
+	sig, err := m.render(raw)
+	if err != nil {
 		return &SendError{Reason: ReasonSender, Text: "building the message: " + err.Error()}
 	}
 	stop := context.AfterFunc(ctx, func() { s.conn.SetDeadline(time.Now()) })
 	defer stop()
 	s.deadline(ctx, s.t.CommandTimeout)
-	var err error
 	if s.pipelining && isASCII(m.From) && isASCII(m.To) {
 		err = s.envelopePipelined(m)
 	} else {
@@ -46,7 +46,7 @@ func (s *smtpConn) Send(ctx context.Context, m *Built) error {
 	if err != nil {
 		return err
 	}
-	return s.data(ctx, raw.Bytes())
+	return s.data(ctx, sig, raw.Bytes())
 }
 
 // deadline sets the connection's deadline d from now, or now when ctx is
@@ -138,14 +138,15 @@ func (s *smtpConn) envelopePipelined(m *Built) error {
 	return s.refused(dataErr, stageData)
 }
 
-// data writes the message, dot-stuffed and ended by the final dot, in one
+// data writes the message (after its signature field sig), dot-stuffed and ended by the final dot, in one
 // write, and reads the reply. Once the final dot is out, a lost reply makes
 // the outcome Unknown: the server may have taken the message.
-func (s *smtpConn) data(ctx context.Context, msg []byte) error {
+func (s *smtpConn) data(ctx context.Context, sig string, msg []byte) error {
 	out := bufPool.Get().(*bytes.Buffer)
 	out.Reset()
 	defer bufPool.Put(out)
-	out.Grow(len(msg) + len(msg)/64 + 8)
+	out.Grow(len(sig) + len(msg) + len(msg)/64 + 8)
+	out.WriteString(sig) // a header field: no line starts with a dot
 	out.Write(dotStuff(out.AvailableBuffer(), msg))
 	t := s.c.Text
 	s.deadline(ctx, s.t.CommandTimeout)

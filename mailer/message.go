@@ -6,13 +6,13 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/mail"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/emersion/go-msgauth/dkim"
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/example/newsletter"
@@ -38,22 +38,51 @@ type Built struct {
 	MessageID  string
 	From       string // envelope sender
 	To         string // envelope recipient
-	msg        *gomail.Msg
-	dkim       *dkim.SignOptions
+	h          headers
+	text, html string
+	dkim       *dkimConfig
+	dkimKeys   []string // the header names the signature covers
+}
+
+// headers are the header values of a built message, ready to write.
+type headers struct {
+	date              time.Time
+	listID, messageID string
+	subject           string
+	unsubscribe       string // the List-Unsubscribe value, preformatted
+	oneClick          bool   // List-Unsubscribe-Post
+	from, to, replyTo string // address header values
 }
 
 // WriteTo writes the message in RFC 5322 form (DKIM-signed when
-// configured).
+// configured) into w.
 func (b *Built) WriteTo(w *bytes.Buffer) error {
 	if b.dkim == nil {
-		_, err := b.msg.WriteTo(w)
+		return b.writeMIME(w)
+	}
+	unsigned := bufPool.Get().(*bytes.Buffer)
+	unsigned.Reset()
+	defer bufPool.Put(unsigned)
+	sig, err := b.render(unsigned)
+	if err != nil {
 		return err
 	}
-	var unsigned bytes.Buffer
-	if _, err := b.msg.WriteTo(&unsigned); err != nil {
-		return err
+	w.WriteString(sig)
+	w.Write(unsigned.Bytes())
+	return nil
+}
+
+// render writes the unsigned message into w and returns the DKIM-Signature
+// field that goes before it ("" without DKIM), so that a transport writes
+// the two without copying the message once more.
+func (b *Built) render(w *bytes.Buffer) (sig string, err error) {
+	if err := b.writeMIME(w); err != nil {
+		return "", err
 	}
-	return dkim.Sign(w, &unsigned, b.dkim)
+	if b.dkim == nil {
+		return "", nil
+	}
+	return b.sign(w.Bytes())
 }
 
 // Bytes returns the message in RFC 5322 form.
@@ -71,7 +100,12 @@ type Builder struct {
 	domain   string // of From: Message-IDs and List-Id are on it
 	siteName string
 	dkim     *dkimConfig
+	dkimKeys []string
 	now      func() time.Time
+	// fromHeader is the From value, made as go-mail made it (the name
+	// quoted, then parsed and written again); fromErr its parse error.
+	fromHeader string
+	fromErr    error
 }
 
 type dkimConfig struct {
@@ -140,28 +174,6 @@ func WithClock(now func() time.Time) BuilderOption {
 	return func(b *Builder) error { b.now = now; return nil }
 }
 
-// dkimOptions returns the signing options, nil without DKIM. The signature
-// is made with go-msgauth rather than go-mail's signer: go-mail v0.8.1
-// folds the h= tag inside a header name when the list is long, which breaks
-// relaxed verification of exactly the header set RFC 8058 asks for.
-func (b *Builder) dkimOptions() *dkim.SignOptions {
-	if b.dkim == nil {
-		return nil
-	}
-	hs := dkimHeaders
-	if b.replyTo != nil {
-		hs = append(hs[:len(hs):len(hs)], "Reply-To")
-	}
-	return &dkim.SignOptions{
-		Domain:                 b.dkim.domain,
-		Selector:               b.dkim.selector,
-		Signer:                 b.dkim.key,
-		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
-		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
-		HeaderKeys:             hs,
-	}
-}
-
 // dkimHeaders are the headers the DKIM signature covers; RFC 8058 requires
 // List-Unsubscribe and List-Unsubscribe-Post among them.
 var dkimHeaders = []string{"From", "To", "Subject", "Date", "Message-ID",
@@ -183,6 +195,19 @@ func NewBuilder(from, siteName string, opts ...BuilderOption) (*Builder, error) 
 	for _, o := range opts {
 		if err := o(b); err != nil {
 			return nil, err
+		}
+	}
+	// From as go-mail wrote it: the name quoted, parsed, written again.
+	fa, err := mail.ParseAddress(fmt.Sprintf(`"%s" <%s>`, a.Name, a.Address))
+	if err != nil {
+		b.fromErr = fmt.Errorf("failed to parse mail address %q: %w", fmt.Sprintf(`"%s" <%s>`, a.Name, a.Address), err)
+	} else {
+		b.fromHeader = fa.String()
+	}
+	if b.dkim != nil {
+		b.dkimKeys = dkimHeaders
+		if b.replyTo != nil {
+			b.dkimKeys = append(dkimHeaders[:len(dkimHeaders):len(dkimHeaders)], "Reply-To")
 		}
 	}
 	return b, nil
@@ -215,14 +240,14 @@ func (b *Builder) ListID(list string) string {
 
 // Build makes the message: From, To with name, Subject, Date, Message-ID,
 // List-Id, List-Unsubscribe(-Post), and multipart/alternative with the text
-// part before the HTML part, quoted-printable UTF-8.
+// part before the HTML part, quoted-printable UTF-8. It only checks and
+// keeps the values; WriteTo writes the message into the sender's buffer.
 func (b *Builder) Build(m *Message) (*Built, error) {
 	if m.MessageID == "" {
 		m.MessageID = b.NewMessageID()
 	}
-	msg := gomail.NewMsg(gomail.WithEncoding(gomail.EncodingQP), gomail.WithCharset(gomail.CharsetUTF8), gomail.WithNoDefaultUserAgent())
-	if err := msg.FromFormat(b.from.Name, b.from.Address); err != nil {
-		return nil, newsletter.Errorf(newsletter.EINVALID, "from: %v", err)
+	if b.fromErr != nil {
+		return nil, newsletter.Errorf(newsletter.EINVALID, "from: %v", b.fromErr)
 	}
 	// The name goes in through the address type, which quotes or encodes
 	// it, so any name (quotes, "<>", "=", emoji) makes a valid To header;
@@ -230,15 +255,19 @@ func (b *Builder) Build(m *Message) (*Built, error) {
 	if _, err := mail.ParseAddress("<" + m.ToEmail + ">"); err != nil {
 		return nil, newsletter.Errorf(newsletter.EINVALID, "to %s: %v", m.ToEmail, err)
 	}
-	msg.ToMailAddress(&mail.Address{Name: newsletter.OneLine(m.ToName), Address: m.ToEmail})
+	built := &Built{Campaign: m.Campaign, MessageID: m.MessageID, From: b.from.Address, To: m.ToEmail,
+		text: m.Text, html: m.HTML, dkim: b.dkim, dkimKeys: b.dkimKeys}
+	h := &built.h
+	h.date = b.now()
+	h.messageID = "<" + strings.Trim(m.MessageID, "<>") + ">"
+	h.subject = newsletter.OneLine(m.Subject)
+	h.from = b.fromHeader
+	h.to = (&mail.Address{Name: newsletter.OneLine(m.ToName), Address: m.ToEmail}).String()
 	if b.replyTo != nil {
-		msg.ReplyToMailAddress(b.replyTo)
+		h.replyTo = b.replyTo.String()
 	}
-	msg.Subject(newsletter.OneLine(m.Subject))
-	msg.SetDateWithValue(b.now())
-	msg.SetMessageIDWithValue(strings.Trim(m.MessageID, "<>"))
 	if m.List != "" {
-		msg.SetGenHeader("List-Id", b.ListID(newsletter.OneLine(m.List)))
+		h.listID = b.ListID(newsletter.OneLine(m.List))
 	}
 	var unsub []string
 	if m.UnsubscribeURL != "" {
@@ -247,15 +276,7 @@ func (b *Builder) Build(m *Message) (*Built, error) {
 	if m.UnsubscribeMailto != "" {
 		unsub = append(unsub, "<mailto:"+newsletter.OneLine(strings.TrimPrefix(m.UnsubscribeMailto, "mailto:"))+"?subject=unsubscribe>")
 	}
-	if len(unsub) > 0 {
-		msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, strings.Join(unsub, ",\r\n "))
-		if m.UnsubscribeURL != "" {
-			msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
-		}
-	}
-	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-	if m.HTML != "" {
-		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
-	}
-	return &Built{Campaign: m.Campaign, MessageID: m.MessageID, From: b.from.Address, To: m.ToEmail, msg: msg, dkim: b.dkimOptions()}, nil
+	h.unsubscribe = strings.Join(unsub, ",\r\n ")
+	h.oneClick = m.UnsubscribeURL != ""
+	return built, nil
 }

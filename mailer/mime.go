@@ -1,0 +1,122 @@
+package mailer
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"mime"
+	"mime/quotedprintable"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// The message is written here directly into the caller's (pooled) buffer,
+// in exactly the form go-mail v0.8.1 gave it with the options Build used
+// (quoted-printable UTF-8, multipart/alternative, text before HTML): the
+// generic headers in name order, then List-Unsubscribe and
+// List-Unsubscribe-Post, From, To, Reply-To, the multipart body. The
+// golden test in mime_test.go compares the two byte for byte.
+
+// maxHeaderLength is where header lines are folded, at a space.
+const maxHeaderLength = 76
+
+// writeHeader writes "key: value\r\n", folding before a word that would
+// take the line to maxHeaderLength: the words are value split at every
+// space (so an empty word between two spaces counts), and a fold replaces
+// the space before it.
+func writeHeader(w *bytes.Buffer, key, value string) {
+	w.WriteString(key)
+	w.WriteString(": ")
+	room := maxHeaderLength - 2 - len(key) - 2
+	n := strings.Count(value, " ") + 1
+	for i := 0; i < n; i++ {
+		word := value
+		if j := strings.IndexByte(value, ' '); j >= 0 {
+			word, value = value[:j], value[j+1:]
+		}
+		if room-len(word) <= 1 {
+			if b := w.Bytes(); b[len(b)-1] == ' ' {
+				w.Truncate(w.Len() - 1)
+			}
+			w.WriteString("\r\n ")
+			room = maxHeaderLength - 3
+		}
+		w.WriteString(word)
+		if i < n-1 {
+			w.WriteByte(' ')
+			room--
+		}
+		room -= len(word)
+	}
+	w.WriteString("\r\n")
+}
+
+// encodeHeader is the header value as go-mail set it: an RFC 2047 Q word
+// where the value needs one.
+func encodeHeader(s string) string { return mime.QEncoding.Encode("UTF-8", s) }
+
+// newBoundary returns a random multipart boundary, as mime/multipart
+// makes them.
+func newBoundary() string {
+	var r [30]byte
+	rand.Read(r[:])
+	return hex.EncodeToString(r[:])
+}
+
+// stringBytes views s as bytes without copying; the bytes are only read.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// writeQP writes s quoted-printable encoded (hard line breaks as CRLF).
+func writeQP(w *bytes.Buffer, s string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := qp.Write(stringBytes(s)); err != nil {
+		return err
+	}
+	return qp.Close()
+}
+
+// partHeader is the header of a quoted-printable UTF-8 part.
+func partHeader(contentType string) string {
+	return "Content-Transfer-Encoding: quoted-printable\r\nContent-Type: " + contentType + "; charset=UTF-8\r\n"
+}
+
+// writeMIME writes the unsigned message into w.
+func (b *Built) writeMIME(w *bytes.Buffer) error {
+	h := &b.h
+	writeHeader(w, "Date", h.date.Format(time.RFC1123Z))
+	if h.listID != "" {
+		writeHeader(w, "List-Id", encodeHeader(h.listID))
+	}
+	writeHeader(w, "MIME-Version", "1.0")
+	writeHeader(w, "Message-ID", encodeHeader(h.messageID))
+	writeHeader(w, "Subject", encodeHeader(h.subject))
+	if h.unsubscribe != "" {
+		w.WriteString("List-Unsubscribe: " + h.unsubscribe + "\r\n")
+		if h.oneClick {
+			w.WriteString("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+		}
+	}
+	writeHeader(w, "From", h.from)
+	writeHeader(w, "To", h.to)
+	if h.replyTo != "" {
+		writeHeader(w, "Reply-To", h.replyTo)
+	}
+	if b.html == "" {
+		w.WriteString(partHeader("text/plain"))
+		w.WriteString("\r\n")
+		return writeQP(w, b.text)
+	}
+	boundary := newBoundary()
+	w.WriteString("Content-Type: multipart/alternative;\r\n boundary=" + boundary + "\r\n\r\n")
+	w.WriteString("--" + boundary + "\r\n" + partHeader("text/plain") + "\r\n")
+	if err := writeQP(w, b.text); err != nil {
+		return err
+	}
+	w.WriteString("\r\n--" + boundary + "\r\n" + partHeader("text/html") + "\r\n")
+	if err := writeQP(w, b.html); err != nil {
+		return err
+	}
+	w.WriteString("\r\n--" + boundary + "--\r\n")
+	return nil
+}
