@@ -42,7 +42,7 @@ func (s *Service) compose(spec messageSpec, r *newsletter.Recipient) (*mailer.Bu
 		return nil, err
 	}
 	links := s.links(r.SubscriberID, spec.list)
-	msg, err := s.Renderer.Render(content, templates.Reader{Name: r.Name, Email: r.Email, Categories: r.Categories}, links)
+	msg, err := s.Renderer.RenderSpliced(content, templates.Reader{Name: r.Name, Email: r.Email, Categories: r.Categories}, links)
 	if err != nil {
 		return nil, err
 	}
@@ -51,8 +51,8 @@ func (s *Service) compose(spec messageSpec, r *newsletter.Recipient) (*mailer.Bu
 		ToName:            r.Name,
 		ToEmail:           r.Email,
 		Subject:           spec.subjectPrefix + msg.Subject,
-		Text:              msg.Text,
-		HTML:              msg.HTML,
+		TextPieces:        pieces(msg.Text),
+		HTMLPieces:        pieces(msg.HTML),
 		List:              spec.list,
 		UnsubscribeURL:    links.Unsubscribe,
 		UnsubscribeMailto: s.UnsubscribeMailto,
@@ -62,4 +62,16 @@ func (s *Service) compose(spec messageSpec, r *newsletter.Recipient) (*mailer.Bu
 	}
 	built.DeliveryID = r.DeliveryID
 	return built, nil
+}
+
+// pieces turns a reader's spliced part into the builder's pieces: the
+// shared block is quoted-printable encoded once per Content, on first use.
+func pieces(p templates.SplicedPart) []mailer.Piece {
+	if p.Shared == nil {
+		if p.Head == "" {
+			return nil
+		}
+		return []mailer.Piece{{Text: p.Head}}
+	}
+	return []mailer.Piece{{Text: p.Head}, {Encoded: p.Shared.Encoded(mailer.EncodeQP)}, {Text: p.Tail}}
 }

@@ -28,6 +28,19 @@ type Message struct {
 	UnsubscribeURL    string // one-click HTTPS link (RFC 8058)
 	UnsubscribeMailto string // optional mailto: address
 	MessageID         string // "<id@domain>"; made by Build when empty
+	// TextPieces and HTMLPieces, when set, are the parts in pieces, in
+	// place of Text and HTML: a send splices each reader's own pieces
+	// around blocks encoded once for every reader.
+	TextPieces, HTMLPieces []Piece
+}
+
+// Piece is a piece of a message part: Text, encoded when the message is
+// written, or Encoded, already quoted-printable (EncodeQP) and written as
+// it is. Text pieces before an Encoded one must end with a line break;
+// then the part is byte for byte the one its pieces' texts make joined.
+type Piece struct {
+	Text    string
+	Encoded []byte
 }
 
 // Built is a message ready for a transport.
@@ -39,7 +52,7 @@ type Built struct {
 	From       string // envelope sender
 	To         string // envelope recipient
 	h          headers
-	text, html string
+	text, html []Piece
 	dkim       *dkimConfig
 	dkimKeys   []string // the header names the signature covers
 }
@@ -256,7 +269,13 @@ func (b *Builder) Build(m *Message) (*Built, error) {
 		return nil, newsletter.Errorf(newsletter.EINVALID, "to %s: %v", m.ToEmail, err)
 	}
 	built := &Built{Campaign: m.Campaign, MessageID: m.MessageID, From: b.from.Address, To: m.ToEmail,
-		text: m.Text, html: m.HTML, dkim: b.dkim, dkimKeys: b.dkimKeys}
+		text: m.TextPieces, html: m.HTMLPieces, dkim: b.dkim, dkimKeys: b.dkimKeys}
+	if built.text == nil {
+		built.text = []Piece{{Text: m.Text}}
+	}
+	if built.html == nil && m.HTML != "" {
+		built.html = []Piece{{Text: m.HTML}}
+	}
 	h := &built.h
 	h.date = b.now()
 	h.messageID = "<" + strings.Trim(m.MessageID, "<>") + ">"

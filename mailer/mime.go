@@ -76,6 +76,29 @@ func writeQP(w *bytes.Buffer, s string) error {
 	return qp.Close()
 }
 
+// EncodeQP returns s quoted-printable encoded as a message part is: a
+// Piece's Encoded.
+func EncodeQP(s string) []byte {
+	var b bytes.Buffer
+	b.Grow(len(s) + len(s)/8)
+	writeQP(&b, s)
+	return b.Bytes()
+}
+
+// writePieces writes a part's pieces, encoding the Text ones.
+func writePieces(w *bytes.Buffer, ps []Piece) error {
+	for _, p := range ps {
+		if p.Encoded != nil {
+			w.Write(p.Encoded)
+			continue
+		}
+		if err := writeQP(w, p.Text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // partHeader is the header of a quoted-printable UTF-8 part.
 func partHeader(contentType string) string {
 	return "Content-Transfer-Encoding: quoted-printable\r\nContent-Type: " + contentType + "; charset=UTF-8\r\n"
@@ -102,19 +125,19 @@ func (b *Built) writeMIME(w *bytes.Buffer) error {
 	if h.replyTo != "" {
 		writeHeader(w, "Reply-To", h.replyTo)
 	}
-	if b.html == "" {
+	if b.html == nil {
 		w.WriteString(partHeader("text/plain"))
 		w.WriteString("\r\n")
-		return writeQP(w, b.text)
+		return writePieces(w, b.text)
 	}
 	boundary := newBoundary()
 	w.WriteString("Content-Type: multipart/alternative;\r\n boundary=" + boundary + "\r\n\r\n")
 	w.WriteString("--" + boundary + "\r\n" + partHeader("text/plain") + "\r\n")
-	if err := writeQP(w, b.text); err != nil {
+	if err := writePieces(w, b.text); err != nil {
 		return err
 	}
 	w.WriteString("\r\n--" + boundary + "\r\n" + partHeader("text/html") + "\r\n")
-	if err := writeQP(w, b.html); err != nil {
+	if err := writePieces(w, b.html); err != nil {
 		return err
 	}
 	w.WriteString("\r\n--" + boundary + "--\r\n")

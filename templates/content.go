@@ -49,6 +49,7 @@ type Content struct {
 	Intro     string
 	html      htmltemplate.HTML
 	text      string
+	blocks    blocks // cut on first use by RenderSpliced
 }
 
 // Content renders the shared part of a message of kind for articles, or

@@ -36,6 +36,12 @@ func (r *Renderer) Render(c *Content, reader Reader, links Links) (*Message, err
 
 // tidyText drops trailing spaces and runs of more than one blank line.
 func tidyText(s string) string {
+	return strings.TrimSpace(strings.Join(tidyLines(s), "\n")) + "\n"
+}
+
+// tidyLines returns the lines of s without trailing white space and
+// without the second and further blank lines of a run.
+func tidyLines(s string) []string {
 	lines := strings.Split(s, "\n")
 	out := lines[:0]
 	blank := 0
@@ -51,7 +57,7 @@ func tidyText(s string) string {
 		}
 		out = append(out, l)
 	}
-	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
+	return out
 }
 
 func clip(s string, n int) string {
