@@ -33,43 +33,83 @@ func BenchmarkSender(b *testing.B) {
 	}
 	for _, conc := range []int{1, 4, 8} {
 		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
-			srv := smtptest.Start(b, smtptest.Discard())
-			var ms0, ms1 runtime.MemStats
-			var sent int
-			var elapsed time.Duration
-			for b.Loop() {
-				b.StopTimer()
-				f := newFixture(b, perOp)
-				s := f.sender(b, srv.URL())
-				s.Concurrency = conc
-				s.Compose = func(ctx context.Context, rc *newsletter.Recipient) (*mailer.Built, error) {
-					c, err := r.Content(newsletter.KindDigest, arts)
-					if err != nil {
-						return nil, err
-					}
-					m, err := r.Render(c, templates.Reader{Name: rc.Name, Email: rc.Email}, templates.Links{Unsubscribe: "https://n.example.org/u/x", Preferences: "https://n.example.org/p/x"})
-					if err != nil {
-						return nil, err
-					}
-					return f.builder.Build(&mailer.Message{ToName: rc.Name, ToEmail: rc.Email, Subject: m.Subject, Text: m.Text, HTML: m.HTML, List: "newsletter", UnsubscribeURL: "https://n.example.org/u/x"})
+			benchSender(b, conc, perOp, func(rc *newsletter.Recipient) (*mailer.Message, error) {
+				c, err := r.Content(newsletter.KindDigest, arts)
+				if err != nil {
+					return nil, err
 				}
-				runtime.GC()
-				runtime.ReadMemStats(&ms0)
-				b.StartTimer()
-				st, err := s.Run(context.Background(), f.campaign)
-				b.StopTimer()
-				runtime.ReadMemStats(&ms1)
-				if err != nil || st.Sent != perOp {
-					b.Fatal(st, err)
+				m, err := r.Render(c, templates.Reader{Name: rc.Name, Email: rc.Email}, templates.Links{Unsubscribe: "https://n.example.org/u/x", Preferences: "https://n.example.org/p/x"})
+				if err != nil {
+					return nil, err
 				}
-				sent += st.Sent
-				elapsed += st.Elapsed
-				b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/perOp, "allocs/msg")
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(sent)/elapsed.Seconds(), "msg/s")
+				return &mailer.Message{ToName: rc.Name, ToEmail: rc.Email, Subject: m.Subject, Text: m.Text, HTML: m.HTML, List: "newsletter", UnsubscribeURL: "https://n.example.org/u/x"}, nil
+			})
 		})
 	}
+	// The same campaign as the campaign service composes it: the article
+	// block rendered and encoded once, spliced into each reader's layout.
+	piece := func(p templates.SplicedPart) []mailer.Piece {
+		if p.Shared == nil {
+			return []mailer.Piece{{Text: p.Head}}
+		}
+		return []mailer.Piece{{Text: p.Head}, {Encoded: p.Shared.Encoded(mailer.EncodeQP)}, {Text: p.Tail}}
+	}
+	b.Run("spliced/concurrency=8", func(b *testing.B) {
+		benchSender(b, 8, perOp, func(rc *newsletter.Recipient) (*mailer.Message, error) {
+			c, err := r.Content(newsletter.KindDigest, arts)
+			if err != nil {
+				return nil, err
+			}
+			m, err := r.RenderSpliced(c, templates.Reader{Name: rc.Name, Email: rc.Email}, templates.Links{Unsubscribe: "https://n.example.org/u/x", Preferences: "https://n.example.org/p/x"})
+			if err != nil {
+				return nil, err
+			}
+			return &mailer.Message{ToName: rc.Name, ToEmail: rc.Email, Subject: m.Subject, TextPieces: piece(m.Text), HTMLPieces: piece(m.HTML), List: "newsletter", UnsubscribeURL: "https://n.example.org/u/x"}, nil
+		})
+	})
+}
+
+// benchSender runs BenchmarkSender's campaigns at concurrency conc, each
+// reader's message made by msg.
+func benchSender(b *testing.B, conc, perOp int, msg func(*newsletter.Recipient) (*mailer.Message, error)) {
+	srv := smtptest.Start(b, smtptest.Discard())
+	var ms0, ms1 runtime.MemStats
+	var sent int
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		f := newFixture(b, perOp)
+		s := f.sender(b, srv.URL())
+		s.Concurrency = conc
+		s.Compose = func(ctx context.Context, rc *newsletter.Recipient) (*mailer.Built, error) {
+			m, err := msg(rc)
+			if err != nil {
+				return nil, err
+			}
+			return f.builder.Build(m)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms0)
+		b.StartTimer()
+		st, err := s.Run(context.Background(), f.campaign)
+		b.StopTimer()
+		runtime.ReadMemStats(&ms1)
+		if err != nil || st.Sent != perOp {
+			b.Fatal(st, err)
+		}
+		sent += st.Sent
+		elapsed += st.Elapsed
+		b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(perOp), "allocs/msg")
+		b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(perOp), "B/msg")
+		if m, err := msg(&newsletter.Recipient{Name: "Reader 1", Email: "reader1@example.org"}); err == nil {
+			if built, err := f.builder.Build(m); err == nil {
+				raw, _ := built.Bytes()
+				b.ReportMetric(float64(len(raw)), "msg-bytes")
+			}
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(sent)/elapsed.Seconds(), "msg/s")
 }
 
 // BenchmarkTransportOnly sends one pre-built message over and over through
