@@ -67,11 +67,22 @@ func (s *Service) compose(spec messageSpec, r *newsletter.Recipient) (*mailer.Bu
 // pieces turns a reader's spliced part into the builder's pieces: the
 // shared block is quoted-printable encoded once per Content, on first use.
 func pieces(p templates.SplicedPart) []mailer.Piece {
-	if p.Shared == nil {
-		if p.Head == "" {
-			return nil
+	ps := make([]mailer.Piece, 0, len(p.Head)+1+len(p.Tail))
+	for _, s := range p.Head {
+		if s != "" {
+			ps = append(ps, mailer.Piece{Text: s})
 		}
-		return []mailer.Piece{{Text: p.Head}}
 	}
-	return []mailer.Piece{{Text: p.Head}, {Encoded: p.Shared.Encoded(mailer.EncodeQP)}, {Text: p.Tail}}
+	if p.Shared != nil {
+		ps = append(ps, mailer.Piece{Encoded: p.Shared.Encoded(mailer.EncodeQP)})
+	}
+	for _, s := range p.Tail {
+		if s != "" {
+			ps = append(ps, mailer.Piece{Text: s})
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return ps
 }

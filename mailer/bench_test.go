@@ -49,10 +49,17 @@ func BenchmarkSender(b *testing.B) {
 	// The same campaign as the campaign service composes it: the article
 	// block rendered and encoded once, spliced into each reader's layout.
 	piece := func(p templates.SplicedPart) []mailer.Piece {
-		if p.Shared == nil {
-			return []mailer.Piece{{Text: p.Head}}
+		var ps []mailer.Piece
+		for _, s := range p.Head {
+			ps = append(ps, mailer.Piece{Text: s})
 		}
-		return []mailer.Piece{{Text: p.Head}, {Encoded: p.Shared.Encoded(mailer.EncodeQP)}, {Text: p.Tail}}
+		if p.Shared != nil {
+			ps = append(ps, mailer.Piece{Encoded: p.Shared.Encoded(mailer.EncodeQP)})
+		}
+		for _, s := range p.Tail {
+			ps = append(ps, mailer.Piece{Text: s})
+		}
+		return ps
 	}
 	b.Run("spliced/concurrency=8", func(b *testing.B) {
 		benchSender(b, 8, perOp, func(rc *newsletter.Recipient) (*mailer.Message, error) {

@@ -35,9 +35,10 @@ type Message struct {
 }
 
 // Piece is a piece of a message part: Text, encoded when the message is
-// written, or Encoded, already quoted-printable (EncodeQP) and written as
-// it is. Text pieces before an Encoded one must end with a line break;
-// then the part is byte for byte the one its pieces' texts make joined.
+// written (a run of Text pieces as one string), or Encoded, already
+// quoted-printable (EncodeQP) and written as it is. The text before and
+// after an Encoded piece must end with a line break; then the part is byte
+// for byte the one its pieces' texts make joined.
 type Piece struct {
 	Text    string
 	Encoded []byte

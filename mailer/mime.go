@@ -85,16 +85,30 @@ func EncodeQP(s string) []byte {
 	return b.Bytes()
 }
 
-// writePieces writes a part's pieces, encoding the Text ones.
+// writePieces writes a part's pieces: a run of Text pieces through one
+// encoder, as if it were one string, and Encoded pieces as they are.
 func writePieces(w *bytes.Buffer, ps []Piece) error {
+	var qp *quotedprintable.Writer
 	for _, p := range ps {
 		if p.Encoded != nil {
+			if qp != nil {
+				if err := qp.Close(); err != nil {
+					return err
+				}
+				qp = nil
+			}
 			w.Write(p.Encoded)
 			continue
 		}
-		if err := writeQP(w, p.Text); err != nil {
+		if qp == nil {
+			qp = quotedprintable.NewWriter(w)
+		}
+		if _, err := qp.Write(stringBytes(p.Text)); err != nil {
 			return err
 		}
+	}
+	if qp != nil {
+		return qp.Close()
 	}
 	return nil
 }

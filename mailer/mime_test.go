@@ -125,3 +125,38 @@ func TestWriteMIME_GoldenAgainstGoMail(t *testing.T) {
 	}
 	t.Logf("%d messages identical", n)
 }
+
+// Pieces give the bytes of the whole part: Text pieces cut anywhere, even
+// inside a line or a UTF-8 sequence, and Encoded pieces between line
+// breaks.
+func TestWritePieces_AsWhole(t *testing.T) {
+	text := "Hello Ana, " + strings.Repeat("long line of text é ", 8) + "  \nsecond line = two\n" +
+		strings.Repeat("shared block line ü\n", 5) + "tail line with trailing space \nlast"
+	shared := strings.Repeat("shared block line ü\n", 5)
+	i := strings.Index(text, shared)
+	b, err := NewBuilder("Millbrook Trust <news@example.org>", "Millbrook Trust", WithClock(func() time.Time { return time.Unix(0, 0) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := &Message{ToEmail: "ana@example.org", Subject: "S", Text: text, HTML: text, MessageID: "<x@example.org>"}
+	for cut := 1; cut < i; cut += 7 {
+		ps := []Piece{{Text: text[:cut]}, {Text: text[cut:i]}, {Encoded: EncodeQP(shared)}, {Text: text[i+len(shared) : i+len(shared)+3]}, {Text: text[i+len(shared)+3:]}}
+		spliced := &Message{ToEmail: "ana@example.org", Subject: "S", TextPieces: ps, HTMLPieces: ps, MessageID: "<x@example.org>"}
+		var got, want []byte
+		for _, m := range []*Message{whole, spliced} {
+			bt, err := b.Build(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := bt.Bytes()
+			if m == whole {
+				want = raw
+			} else {
+				got = raw
+			}
+		}
+		if boundaryRE.ReplaceAllString(string(got), "B") != boundaryRE.ReplaceAllString(string(want), "B") {
+			t.Fatalf("cut %d:\n%s\nwant\n%s", cut, got, want)
+		}
+	}
+}

@@ -38,13 +38,15 @@ func (b *Block) Encoded(encode func(string) []byte) []byte {
 	return b.enc
 }
 
-// SplicedPart is one part (text or HTML) of a reader's message: Head +
-// Shared.Text + Tail is the part as Render makes it. Without Shared, Head
-// is the whole part.
+// SplicedPart is one part (text or HTML) of a reader's message: the
+// strings of Head, Shared.Text and the strings of Tail, joined, are the
+// part as Render makes it. Without Shared, Head is the whole part. A seam
+// between two strings of Head (or of Tail) may fall inside a line; the
+// seams around Shared are line breaks.
 type SplicedPart struct {
-	Head   string
+	Head   []string
 	Shared *Block
-	Tail   string
+	Tail   []string
 }
 
 // Spliced is a message for one reader, in pieces.
@@ -55,10 +57,11 @@ type Spliced struct {
 
 // Whole returns the part in one string.
 func (p SplicedPart) Whole() string {
-	if p.Shared == nil {
-		return p.Head
+	s := strings.Join(p.Head, "")
+	if p.Shared != nil {
+		s += p.Shared.Text
 	}
-	return p.Head + p.Shared.Text + p.Tail
+	return s + strings.Join(p.Tail, "")
 }
 
 // blocks are a Content's shared blocks, cut once: the HTML content as it
@@ -123,6 +126,9 @@ func (r *Renderer) RenderSpliced(c *Content, reader Reader, links Links) (*Splic
 	bl := c.cut()
 	reader.Name = newsletter.OneLine(reader.Name)
 	var html, text strings.Builder
+	html.Grow(int(r.layoutSize[0].Load()))
+	text.Grow(int(r.layoutSize[1].Load()))
+	defer func() { r.layoutSize[0].Store(int64(html.Len())); r.layoutSize[1].Store(int64(text.Len())) }()
 	if err := r.layoutHTML.Execute(&html, layoutData[htmltemplate.HTML]{
 		Site: r.site, Reader: reader, Subject: c.Subject, Preheader: c.Preheader, Intro: c.Intro,
 		Content: contentMarker, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences,
@@ -143,7 +149,7 @@ func (r *Renderer) RenderSpliced(c *Content, reader Reader, links Links) (*Splic
 		if err != nil {
 			return nil, err
 		}
-		return &Spliced{Subject: msg.Subject, Text: SplicedPart{Head: msg.Text}, HTML: SplicedPart{Head: msg.HTML}}, nil
+		return &Spliced{Subject: msg.Subject, Text: SplicedPart{Head: []string{msg.Text}}, HTML: SplicedPart{Head: []string{msg.HTML}}}, nil
 	}
 	return &Spliced{Subject: c.Subject, HTML: spliceHTML(hPre, hPost, string(c.html), bl), Text: spliceText(tPre, tPost, c.text, bl)}, nil
 }
@@ -151,28 +157,28 @@ func (r *Renderer) RenderSpliced(c *Content, reader Reader, links Links) (*Splic
 // spliceHTML puts a reader's HTML layout around the block.
 func spliceHTML(pre, post, content string, bl *blocks) SplicedPart {
 	if bl.html == nil {
-		return SplicedPart{Head: pre + content + post}
+		return SplicedPart{Head: []string{pre, content, post}}
 	}
-	return SplicedPart{Head: pre + content[:bl.hA], Shared: bl.html, Tail: content[bl.hB:] + post}
+	return SplicedPart{Head: []string{pre, content[:bl.hA]}, Shared: bl.html, Tail: []string{content[bl.hB:], post}}
 }
 
 // spliceText puts a reader's text layout around the block and tidies the
 // head and the tail as tidyText tidies the whole.
 func spliceText(pre, post, content string, bl *blocks) SplicedPart {
 	if bl.text == nil {
-		return SplicedPart{Head: tidyText(pre + content + post)}
+		return SplicedPart{Head: []string{tidyText(pre + content + post)}}
 	}
 	head := strings.Join(tidyLines(pre+content[:bl.tA-1]), "\n")
 	tail := strings.Join(tidyLines(content[bl.tB:]+post), "\n")
 	// tidyText trims the whole: the head and the tail must each hold
 	// something that is not white space, so that the trim stops in them.
 	if strings.TrimSpace(head) == "" || strings.TrimSpace(tail) == "" {
-		return SplicedPart{Head: tidyText(pre + content + post)}
+		return SplicedPart{Head: []string{tidyText(pre + content + post)}}
 	}
 	return SplicedPart{
-		Head:   strings.TrimLeftFunc(head, unicode.IsSpace) + "\n",
+		Head:   []string{strings.TrimLeftFunc(head, unicode.IsSpace), "\n"},
 		Shared: bl.text,
-		Tail:   strings.TrimRightFunc(tail, unicode.IsSpace) + "\n",
+		Tail:   []string{strings.TrimRightFunc(tail, unicode.IsSpace), "\n"},
 	}
 }
 

@@ -54,7 +54,7 @@ func TestRenderSpliced_JoinsToRender(t *testing.T) {
 						t.Errorf("%s %d: nothing shared", kind, n)
 					}
 					for _, p := range []templates.SplicedPart{got.HTML, got.Text} {
-						if p.Shared != nil && (!strings.HasSuffix(p.Head, "\n") || !strings.HasSuffix(p.Shared.Text, "\n")) {
+						if p.Shared != nil && (!strings.HasSuffix(strings.Join(p.Head, ""), "\n") || !strings.HasSuffix(p.Shared.Text, "\n")) {
 							t.Errorf("%s %d: a seam is not at a line break", kind, n)
 						}
 					}

@@ -16,6 +16,7 @@ import (
 	"embed"
 	htmltemplate "html/template"
 	"sync"
+	"sync/atomic"
 	texttemplate "text/template"
 
 	"github.com/example/newsletter"
@@ -102,6 +103,10 @@ type Renderer struct {
 	layoutText *texttemplate.Template
 	kinds      map[string]*kindTemplates
 	confirm    *kindTemplates // the double opt-in mail: whole documents, no layout
+
+	// layoutSize is the length of the last reader layout rendered (HTML,
+	// text), to size the next one's buffer at once.
+	layoutSize [2]atomic.Int64
 
 	mu       sync.Mutex
 	articles map[string]Article  // by slug and hash

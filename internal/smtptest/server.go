@@ -323,7 +323,11 @@ func (ss *session) Data(r io.Reader) error {
 		return errors.New("connection dropped (injected)")
 	}
 	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, r); err != nil {
+	var dst io.Writer = &buf
+	if ss.s.discard {
+		dst = io.Discard // a benchmark's allocations are the sender's
+	}
+	if _, err := io.Copy(dst, r); err != nil {
 		return err
 	}
 	if f := ss.s.fire(Data, rcpt); f != nil {
