@@ -142,7 +142,7 @@ unsubscribed; Substack email_disabled=true: unsubscribed.`,
 			if name != "-" {
 				f, err := os.Open(name)
 				if err != nil {
-					return newsletter.Errorf(newsletter.EINVALID, "%s: %v", name, unwrapPathError(err))
+					return newsletter.Errorf(newsletter.EINVALID, "%s: %w", name, newsletter.PathCause(err))
 				}
 				defer f.Close()
 				r = f

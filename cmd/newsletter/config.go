@@ -187,14 +187,6 @@ func (c *Config) schedules() ([]*schedule.Schedule, error) {
 	return schedule.Parse(entries)
 }
 
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // newSecret returns 32 random bytes as hex.
 func newSecret() string {
 	b := make([]byte, 32)
