@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/example/newsletter/config"
 	"github.com/example/newsletter/sqlite"
 )
 
@@ -25,7 +26,7 @@ type app struct {
 	quiet      bool
 	verbose    bool
 
-	cfg *Config
+	cfg *config.Config
 	db  *sqlite.DB
 	log *slog.Logger
 	// now is the clock; `schedule --now` sets it for the whole run.
@@ -144,12 +145,12 @@ func (a *app) setup(cmd *cobra.Command) error {
 }
 
 // config loads the configuration once.
-func (a *app) config(cmd *cobra.Command) (*Config, error) {
+func (a *app) config(cmd *cobra.Command) (*config.Config, error) {
 	if a.cfg != nil {
 		return a.cfg, nil
 	}
 	explicit := cmd.Flags().Changed("config") || os.Getenv("NEWSLETTER_CONFIG") != ""
-	cfg, err := loadConfig(a.configPath, explicit)
+	cfg, err := config.Load(a.configPath, explicit)
 	if err != nil {
 		return nil, err
 	}
