@@ -228,3 +228,16 @@ func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
 }
+
+// opError says which store operation failed, for an error that does not
+// say it already: an application error keeps its own message.
+func opError(op string, err *error) {
+	if *err == nil {
+		return
+	}
+	var ae *newsletter.Error
+	if errors.As(*err, &ae) {
+		return
+	}
+	*err = fmt.Errorf("%s: %w", op, *err)
+}
