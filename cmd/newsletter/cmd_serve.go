@@ -25,11 +25,16 @@ func (a *app) serveCommand() *cobra.Command {
   GET  /subscribe            the sign-up form (double opt-in): POST sends a
                              confirmation mail through the transport
   GET  /confirm/TOKEN        asks to confirm; POST makes the reader active
+  GET  /  and  /archive      the web archive: past issues, newest first
+  GET  /archive/N            issue N as a reader of every category got it
+  GET  /articles/SLUG        the full text of an article with no URL of its own
+  GET  /feed.xml             an Atom feed of the issues
   GET  /healthz              for load balancers
 
 Put it behind an HTTPS reverse proxy at public_url. Tokens are signed with
 unsubscribe.secret and need no login or cookie. --signup=false turns the
-sign-up form off.`,
+sign-up form off; site.archive = false turns the archive off (the archive
+pages carry no reader's token).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := subscribers.ValidListName(list); err != nil {
@@ -44,6 +49,9 @@ sign-up form off.`,
 			var opts []web.Option
 			if signup {
 				opts = append(opts, web.WithSignup(list, svc.SendConfirmation))
+			}
+			if cfg.Site.archive() {
+				opts = append(opts, web.WithArchive(svc))
 			}
 			h := web.New(svc.DB, svc.Signer, site, a.log, opts...)
 			return web.Serve(cmd.Context(), addr, h, func(bound string) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -59,7 +60,8 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 	if f.templatesDir != "" {
 		dir = f.templatesDir
 	}
-	r, err := templates.New(templates.Site{Name: cfg.Site.Name, URL: cfg.Site.URL, Address: cfg.Site.Address}, templates.WithDir(dir))
+	r, err := templates.New(templates.Site{Name: cfg.Site.Name, URL: cfg.Site.URL, Address: cfg.Site.Address,
+		Logo: cfg.Site.Logo, Brand: cfg.Site.BrandColor, NameInSubject: cfg.Site.NameInSubject}, templates.WithDir(dir))
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +84,7 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 	s := &campaign.Service{DB: db, Renderer: r, Builder: b, Signer: signer, Options: campaign.Options{
 		PublicURL:         cfg.Site.PublicURL,
 		UnsubscribeMailto: cfg.Unsubscribe.Mailto,
+		NoArchive:         !cfg.Site.archive(),
 		Concurrency:       firstPositive(f.concurrency, cfg.Transport.Concurrency, 4),
 		Rate:              cfg.Transport.Rate,
 		Retries:           cfg.Transport.Retries,
@@ -97,6 +100,9 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 	}
 	if f.changed("retries") {
 		s.Retries = f.retries
+	}
+	if sending && cmd.Name() != "serve" && strings.TrimSpace(cfg.Site.Address) == "" {
+		a.log.Warn("site.address is empty: mail to readers should carry the organisation's postal address (CAN-SPAM); set [site] address in the config")
 	}
 	if sending {
 		raw := cfg.Transport.URL
