@@ -28,7 +28,7 @@ func (s *Service) IssueHTML(ctx context.Context, id int64) (*newsletter.Issue, s
 	if len(is.Articles) == 0 {
 		return nil, "", newsletter.Errorf(newsletter.ENOTFOUND, "issue %d has no articles left", id)
 	}
-	m, err := s.Renderer.Archived(is.Kind, is.Articles)
+	m, err := s.Renderer.Archived(is.Kind, s.withPages(is.Articles))
 	if err != nil {
 		return nil, "", err
 	}

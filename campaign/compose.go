@@ -56,7 +56,7 @@ func (s *Service) compose(spec messageSpec, r *newsletter.Recipient) (*mailer.Bu
 	if len(arts) == 0 {
 		return nil, newsletter.Errorf(newsletter.EINVALID, "no article of this campaign is in %s's categories", r.Email)
 	}
-	content, err := s.Renderer.Content(spec.kind, arts)
+	content, err := s.Renderer.Content(spec.kind, s.withPages(arts))
 	if err != nil {
 		return nil, err
 	}
@@ -81,4 +81,23 @@ func (s *Service) compose(spec messageSpec, r *newsletter.Recipient) (*mailer.Bu
 	}
 	built.DeliveryID = r.DeliveryID
 	return built, nil
+}
+
+// withPages gives each article without a URL of its own its page in the web
+// archive, /articles/SLUG, so that its title links to its full text. The
+// articles are copied; with the archive off, they are returned as they are.
+func (s *Service) withPages(arts []*newsletter.Article) []*newsletter.Article {
+	if s.NoArchive {
+		return arts
+	}
+	out := make([]*newsletter.Article, len(arts))
+	for i, a := range arts {
+		out[i] = a
+		if a.URL == "" {
+			c := *a
+			c.URL = strings.TrimRight(s.PublicURL, "/") + "/articles/" + url.PathEscape(a.Slug)
+			out[i] = &c
+		}
+	}
+	return out
 }

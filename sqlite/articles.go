@@ -154,9 +154,9 @@ func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now s
 		}
 		setSlug(a, slug)
 		res, err := tx.ExecContext(ctx, `INSERT INTO articles
-			(key, slug, title, published, summary, body, url, author, source, hash, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.Key, a.Slug, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, now, now)
+			(key, slug, title, published, summary, body, url, author, source, hash, image, image_alt, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.Key, a.Slug, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, a.Image, a.ImageAlt, now, now)
 		if err != nil {
 			return "", err
 		}
@@ -172,8 +172,8 @@ func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now s
 			return newsletter.Unchanged, nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE articles SET key = ?, title = ?, published = ?, summary = ?, body = ?,
-			url = ?, author = ?, source = ?, hash = ?, updated_at = ? WHERE id = ?`,
-			a.Key, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, now, id); err != nil {
+			url = ?, author = ?, source = ?, hash = ?, image = ?, image_alt = ?, updated_at = ? WHERE id = ?`,
+			a.Key, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, a.Image, a.ImageAlt, now, id); err != nil {
 			return "", err
 		}
 		if st.hash == a.Hash {
@@ -242,12 +242,12 @@ func upsertArticleBySlug(ctx context.Context, tx *sql.Tx, a *newsletter.Article,
 	return result, storeArticleCategories(ctx, tx, a)
 }
 
-const articleColumns = `a.id, a.slug, a.title, a.published, a.summary, a.body, a.url, a.author, a.source, a.hash`
+const articleColumns = `a.id, a.slug, a.title, a.published, a.summary, a.body, a.url, a.author, a.source, a.hash, a.image, a.image_alt`
 
 func scanArticle(rows interface{ Scan(...any) error }) (*newsletter.Article, error) {
 	var a newsletter.Article
 	var published string
-	if err := rows.Scan(&a.ID, &a.Slug, &a.Title, &published, &a.Summary, &a.Body, &a.URL, &a.Author, &a.Source, &a.Hash); err != nil {
+	if err := rows.Scan(&a.ID, &a.Slug, &a.Title, &published, &a.Summary, &a.Body, &a.URL, &a.Author, &a.Source, &a.Hash, &a.Image, &a.ImageAlt); err != nil {
 		return nil, err
 	}
 	a.Date, _ = time.Parse(newsletter.DateLayout, published)

@@ -94,7 +94,7 @@ type Metrics struct {
 	Background     string // the page's background colour
 	// SmallTargets are links, buttons and form fields less than 44 px high.
 	SmallTargets []string
-	Texts          []Text
+	Texts        []Text
 }
 
 const measureJS = `(() => {
