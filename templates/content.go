@@ -11,7 +11,7 @@ import (
 
 // article converts a stored article for the templates, once per content.
 func (r *Renderer) article(a *newsletter.Article) (Article, error) {
-	key := a.Slug + "\x00" + a.Hash
+	key := a.Slug + "\x00" + a.Hash + "\x00" + a.URL
 	r.mu.Lock()
 	v, ok := r.articles[key]
 	r.mu.Unlock()
@@ -69,7 +69,7 @@ func (r *Renderer) Content(kind string, arts []*newsletter.Article) (*Content, e
 	var key strings.Builder
 	key.WriteString(kind)
 	for _, a := range arts {
-		key.WriteString("\x00" + a.Slug + "\x00" + a.Hash)
+		key.WriteString("\x00" + a.Slug + "\x00" + a.Hash + "\x00" + a.URL)
 	}
 	r.mu.Lock()
 	c, ok := r.contents[key.String()]

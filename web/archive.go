@@ -91,7 +91,7 @@ func (h *Handler) archiveList(w http.ResponseWriter, r *http.Request) {
 			for _, a := range is.Articles[1:] {
 				titles = append(titles, newsletter.OneLine(a.Title))
 			}
-			l.More = "also " + strings.Join(titles, "; ")
+			l.More = "Also: " + strings.Join(titles, "; ")
 		}
 		d.Issues = append(d.Issues, l)
 	}
