@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -45,5 +46,27 @@ func TestIssues_NoneUnsent(t *testing.T) {
 	}
 	if _, err := db.Issue(ctx, c.ID); newsletter.ErrorCode(err) != newsletter.ENOTFOUND {
 		t.Errorf("unsent issue: %v", err)
+	}
+}
+
+// TestCategorySpelling: the latest article's spelling of a category is the
+// one shown, not whichever came first.
+func TestCategorySpelling(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	d := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	for i, spelling := range []string{"top stories", "Top Stories"} {
+		a := &newsletter.Article{Slug: fmt.Sprintf("a%d", i), Title: "A", Date: d, Body: "B", Categories: []string{spelling}}
+		if _, err := db.UpsertArticles(ctx, []*newsletter.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cats, _ := db.Categories(ctx)
+	if len(cats) != 1 || cats[0].Name != "Top Stories" {
+		t.Errorf("categories %+v, want one, Top Stories", cats)
+	}
+	a, _ := db.ArticleBySlug(ctx, "a0")
+	if len(a.Categories) != 1 || a.Categories[0] != "Top Stories" {
+		t.Errorf("the first article shows %q", a.Categories)
 	}
 }

@@ -12,20 +12,36 @@ import (
 )
 
 // ensureCategory returns the id of the category with name's key, creating it
-// with name as its display spelling when it is new.
+// with name as its display spelling when it is new. The latest article's
+// spelling wins ("top stories", then "Top Stories" is shown as the latter
+// everywhere), except that a spelling all in one case never replaces a
+// mixed-case one ("TOP STORIES" after "Top Stories" changes nothing).
 func ensureCategory(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
 	name = newsletter.CleanCategory(name)
 	key := strings.ToLower(name)
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM categories WHERE key = ?`, key).Scan(&id)
+	var stored string
+	err := tx.QueryRowContext(ctx, `SELECT id, name FROM categories WHERE key = ?`, key).Scan(&id, &stored)
 	if errors.Is(err, sql.ErrNoRows) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO categories (key, name) VALUES (?, ?)`, key, name)
 		if err != nil {
 			return 0, err
 		}
 		return res.LastInsertId()
+	} else if err != nil {
+		return 0, err
 	}
-	return id, err
+	if name != stored && !(oneCase(name) && !oneCase(stored)) {
+		if _, err := tx.ExecContext(ctx, `UPDATE categories SET name = ? WHERE id = ?`, name, id); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// oneCase reports whether s is written all in lower or all in upper case.
+func oneCase(s string) bool {
+	return s == strings.ToLower(s) || s == strings.ToUpper(s)
 }
 
 // UpsertArticles stores articles in one transaction. An article is found by
