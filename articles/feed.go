@@ -125,6 +125,7 @@ func ParseFeedLimit(name string, src []byte, siteURL string, maxItem int64) ([]*
 		}
 		a.Summary = Summarize(summary, SummaryLength)
 		a.URL = link
+		a.Image, a.ImageAlt = feedImage(it, base)
 		a.ComputeHash()
 		out = append(out, a)
 	}
@@ -265,4 +266,33 @@ func FetchFeed(ctx context.Context, client *http.Client, rawURL string) ([]byte,
 		return nil, errorf(rawURL, 0, "the feed is larger than %d MB", maxFeed>>20)
 	}
 	return b, nil
+}
+
+// feedImage returns an item's lead image: its image element, an image
+// enclosure, or Media RSS content or thumbnail that is an image.
+func feedImage(it *gofeed.Item, base string) (src, alt string) {
+	if it.Image != nil {
+		if u := resolve(base, it.Image.URL); u != "" {
+			return u, newsletter.OneLine(it.Image.Title)
+		}
+	}
+	for _, e := range it.Enclosures {
+		if strings.HasPrefix(e.Type, "image/") {
+			if u := resolve(base, e.URL); u != "" {
+				return u, ""
+			}
+		}
+	}
+	for _, kind := range []string{"content", "thumbnail"} {
+		for _, m := range it.Extensions["media"][kind] {
+			t, medium := m.Attrs["type"], m.Attrs["medium"]
+			if kind == "content" && medium != "image" && !strings.HasPrefix(t, "image/") {
+				continue
+			}
+			if u := resolve(base, m.Attrs["url"]); u != "" {
+				return u, ""
+			}
+		}
+	}
+	return "", ""
 }

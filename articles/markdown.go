@@ -16,6 +16,7 @@ import (
 // frontMatter holds the fields a Markdown article's front matter may set.
 type frontMatter struct {
 	Title, Date, Summary, Slug, URL, Author string
+	Image, ImageAlt                         string // a lead image and its alt text
 	Categories                              []string
 }
 
@@ -23,7 +24,8 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // ParseMarkdown parses Markdown with YAML front matter between "---" lines.
 // title and date are required; categories may be a list or a comma-separated
-// string; summary, slug, url and author are optional.
+// string; summary, slug, url, author, image (a lead image: a URL or a path
+// on the site) and image_alt are optional.
 func ParseMarkdown(name string, src []byte, siteURL string) (*newsletter.Article, error) {
 	if !utf8.Valid(src) {
 		return nil, errorf(name, 0, "not UTF-8 text")
@@ -104,6 +106,12 @@ func ParseMarkdown(name string, src []byte, siteURL string) (*newsletter.Article
 	if fm.fields.URL != "" {
 		a.URL = strings.TrimSpace(fm.fields.URL)
 	}
+	if img := strings.TrimSpace(fm.fields.Image); img != "" {
+		if a.Image = resolve(siteURL, img); a.Image == "" {
+			return nil, errorf(name, fm.lines["image"], "image %q must be an http(s) URL or a path on the site", clip(img, 60))
+		}
+		a.ImageAlt = newsletter.OneLine(fm.fields.ImageAlt)
+	}
 	a.ComputeHash()
 	return a, nil
 }
@@ -168,6 +176,10 @@ func decodeFrontMatter(name, src string, offset int) (*decodedFrontMatter, error
 			dst = &out.fields.URL
 		case "author":
 			dst = &out.fields.Author
+		case "image":
+			dst = &out.fields.Image
+		case "image_alt":
+			dst = &out.fields.ImageAlt
 		default:
 			continue // unknown keys are allowed and ignored
 		}
