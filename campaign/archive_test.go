@@ -120,9 +120,13 @@ func TestArchive(t *testing.T) {
 	path := strings.TrimPrefix(m[1], s.PublicURL)
 
 	t.Run("IssuePage", func(t *testing.T) {
-		code, body, _ := get(t, srv.URL+path)
+		code, body, hdr := get(t, srv.URL+path)
 		if code != 200 {
 			t.Fatalf("GET %s: %d", path, code)
+		}
+		// Lead images and the logo are shown (https), scripts are not.
+		if csp := hdr.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src https:") || !strings.Contains(csp, "default-src 'none'") {
+			t.Errorf("issue page CSP %q: images blocked, or more than images allowed", csp)
 		}
 		// As a reader of every category sees it: both articles, even
 		// though this reader takes only Parks.
