@@ -33,29 +33,9 @@ func ParseMarkdown(name string, src []byte, siteURL string) (*newsletter.Article
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	text := strings.ReplaceAll(string(src), "\r\n", "\n")
 	lines := strings.Split(text, "\n")
-	start := -1
-	for i, l := range lines {
-		if strings.TrimSpace(l) == "" {
-			continue
-		}
-		if strings.TrimSpace(l) != "---" {
-			return nil, errorf(name, i+1, "expected front matter: a line \"---\", then title: and date:, then \"---\"")
-		}
-		start = i
-		break
-	}
-	if start < 0 {
-		return nil, errorf(name, 0, "empty file: expected front matter with title: and date:, then Markdown")
-	}
-	end := -1
-	for i := start + 1; i < len(lines); i++ {
-		if t := strings.TrimSpace(lines[i]); t == "---" || t == "..." {
-			end = i
-			break
-		}
-	}
-	if end < 0 {
-		return nil, errorf(name, start+1, "front matter is not closed by a line \"---\"")
+	start, end, err := frontMatterBounds(name, lines)
+	if err != nil {
+		return nil, err
 	}
 	fm, err := decodeFrontMatter(name, strings.Join(lines[start+1:end], "\n"), start+1)
 	if err != nil {
@@ -114,6 +94,35 @@ func ParseMarkdown(name string, src []byte, siteURL string) (*newsletter.Article
 	}
 	a.ComputeHash()
 	return a, nil
+}
+
+// frontMatterBounds finds the lines that open and close the front matter.
+func frontMatterBounds(name string, lines []string) (start, end int, err error) {
+	start = -1
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if strings.TrimSpace(l) != "---" {
+			return 0, 0, errorf(name, i+1, "expected front matter: a line \"---\", then title: and date:, then \"---\"")
+		}
+		start = i
+		break
+	}
+	if start < 0 {
+		return 0, 0, errorf(name, 0, "empty file: expected front matter with title: and date:, then Markdown")
+	}
+	end = -1
+	for i := start + 1; i < len(lines); i++ {
+		if t := strings.TrimSpace(lines[i]); t == "---" || t == "..." {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		return 0, 0, errorf(name, start+1, "front matter is not closed by a line \"---\"")
+	}
+	return start, end, nil
 }
 
 type decodedFrontMatter struct {

@@ -110,29 +110,9 @@ func New(ctx context.Context, dir, examples string) (*Showcase, error) {
 			db.Close()
 		}
 	}()
-	arts, err := exampleArticles(examples, base)
-	if err != nil {
+	if err := seed(ctx, db, examples, base); err != nil {
 		return nil, err
 	}
-	if _, err := db.UpsertArticles(ctx, arts); err != nil {
-		return nil, err
-	}
-	readers := []*newsletter.SubscriberInput{
-		{Email: Ana, Name: "Ana Silva", HasName: true, Categories: []string{"Parks", "Events"}, HasCategories: true},
-		{Email: Carol, Name: "Smith, Carol", HasName: true, HasCategories: true},
-		{Email: "ben.okafor@example.org", Name: "Ben Okafor", HasName: true, Categories: []string{"Transport"}, HasCategories: true},
-	}
-	rows := func(yield func(*newsletter.SubscriberInput, error) bool) {
-		for _, r := range readers {
-			if !yield(r, nil) {
-				return
-			}
-		}
-	}
-	if _, err := db.ImportSubscribers(ctx, iter.Seq2[*newsletter.SubscriberInput, error](rows), newsletter.ImportOptions{Strict: true}); err != nil {
-		return nil, err
-	}
-
 	r, err := templates.New(Site)
 	if err != nil {
 		return nil, err
@@ -147,36 +127,91 @@ func New(ctx context.Context, dir, examples string) (*Showcase, error) {
 	}
 	svc := &campaign.Service{DB: db, Renderer: r, Builder: b, Signer: signer, Transport: &mailer.FileTransport{Dir: sc.Outbox},
 		Options: campaign.Options{PublicURL: base, Concurrency: 1}}
-	// Issue 1 is an older article, so that the archive lists two issues.
-	if _, err := svc.Article(ctx, campaign.ArticleRequest{List: newsletter.DefaultList, Slug: "longer-library-hours-on-thursdays"}); err != nil {
-		return nil, fmt.Errorf("showcase: the article campaign: %w", err)
-	}
-	if _, err := svc.Digest(ctx, campaign.DigestRequest{List: newsletter.DefaultList, Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
-		return nil, fmt.Errorf("showcase: the digest: %w", err)
-	}
-	if _, err := svc.Article(ctx, campaign.ArticleRequest{List: newsletter.DefaultList, Slug: "plant-a-tree-with-us-on-saturday", Again: true}); err != nil {
-		return nil, fmt.Errorf("showcase: the article campaign: %w", err)
-	}
-	// A sign-up waiting for its confirmation, and its mail.
-	pending, _, err := db.RequestSubscription(ctx, &newsletter.SubscriberInput{Email: "new.reader@example.org", Name: "Dana Reyes", HasName: true, HasCategories: true}, newsletter.DefaultList, 0)
+	confirmPath, err := sendIssues(ctx, svc, base)
 	if err != nil {
 		return nil, err
 	}
-	confirmPath := "/confirm/" + signer.Sign(subscribers.Token{Purpose: subscribers.PurposeConfirm, Subscriber: pending.ID, List: newsletter.DefaultList})
-	if err := svc.SendConfirmation(ctx, pending, base+confirmPath); err != nil {
+
+	if err := sc.serveMails(mux); err != nil {
 		return nil, err
 	}
+	sendConfirm := func(ctx context.Context, s *newsletter.Subscriber, url string) error { return nil }
+	mux.Handle("/", web.New(db, signer, web.Site{Name: Site.Name, URL: Site.URL, PublicURL: base}, nil,
+		web.WithSignup(newsletter.DefaultList, sendConfirm), web.WithArchive(svc)))
 
+	sc.Pages = pages(ctx, db, signer, base, confirmPath)
+	ok = true
+	return sc, nil
+}
+
+// seed stores the example articles and three readers.
+func seed(ctx context.Context, db *sqlite.DB, examples, base string) error {
+	arts, err := exampleArticles(examples, base)
+	if err != nil {
+		return err
+	}
+	if _, err := db.UpsertArticles(ctx, arts); err != nil {
+		return err
+	}
+	readers := []*newsletter.SubscriberInput{
+		{Email: Ana, Name: "Ana Silva", HasName: true, Categories: []string{"Parks", "Events"}, HasCategories: true},
+		{Email: Carol, Name: "Smith, Carol", HasName: true, HasCategories: true},
+		{Email: "ben.okafor@example.org", Name: "Ben Okafor", HasName: true, Categories: []string{"Transport"}, HasCategories: true},
+	}
+	rows := func(yield func(*newsletter.SubscriberInput, error) bool) {
+		for _, r := range readers {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+	if _, err := db.ImportSubscribers(ctx, iter.Seq2[*newsletter.SubscriberInput, error](rows), newsletter.ImportOptions{Strict: true}); err != nil {
+		return err
+	}
+
+	return nil
+}
+
+// sendIssues sends an article, a digest and another article into the
+// outbox, and a confirmation mail to a sign-up; it returns the path of
+// that confirmation link.
+func sendIssues(ctx context.Context, svc *campaign.Service, base string) (string, error) {
+	// Issue 1 is an older article, so that the archive lists two issues.
+	if _, err := svc.Article(ctx, campaign.ArticleRequest{List: newsletter.DefaultList, Slug: "longer-library-hours-on-thursdays"}); err != nil {
+		return "", fmt.Errorf("showcase: the article campaign: %w", err)
+	}
+	if _, err := svc.Digest(ctx, campaign.DigestRequest{List: newsletter.DefaultList, Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		return "", fmt.Errorf("showcase: the digest: %w", err)
+	}
+	if _, err := svc.Article(ctx, campaign.ArticleRequest{List: newsletter.DefaultList, Slug: "plant-a-tree-with-us-on-saturday", Again: true}); err != nil {
+		return "", fmt.Errorf("showcase: the article campaign: %w", err)
+	}
+	// A sign-up waiting for its confirmation, and its mail.
+	pending, _, err := svc.DB.RequestSubscription(ctx, &newsletter.SubscriberInput{Email: "new.reader@example.org", Name: "Dana Reyes", HasName: true, HasCategories: true}, newsletter.DefaultList, 0)
+	if err != nil {
+		return "", err
+	}
+	confirmPath := "/confirm/" + svc.Signer.Sign(subscribers.Token{Purpose: subscribers.PurposeConfirm, Subscriber: pending.ID, List: newsletter.DefaultList})
+	if err := svc.SendConfirmation(ctx, pending, base+confirmPath); err != nil {
+		return "", err
+	}
+
+	return confirmPath, nil
+}
+
+// serveMails serves the HTML part of each mail under /mail/NAME, and the
+// wide image under WideImage.
+func (sc *Showcase) serveMails(mux *http.ServeMux) error {
 	// The mails as documents.
 	mails := map[string]string{}
 	for name, m := range map[string][2]string{"digest": {"2", Ana}, "digest-all": {"2", Carol}, "article": {"3", Ana}, "confirm": {"confirm", "new.reader@example.org"}} {
 		path, err := sc.Message(m[0], m[1])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		html, err := htmlPart(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		mails[name] = html
 	}
@@ -193,10 +228,11 @@ func New(ctx context.Context, dir, examples string) (*Showcase, error) {
 		w.Header().Set("Content-Type", "image/png")
 		w.Write(widePNG())
 	})
-	sendConfirm := func(ctx context.Context, s *newsletter.Subscriber, url string) error { return nil }
-	mux.Handle("/", web.New(db, signer, web.Site{Name: Site.Name, URL: Site.URL, PublicURL: base}, nil,
-		web.WithSignup(newsletter.DefaultList, sendConfirm), web.WithArchive(svc)))
+	return nil
+}
 
+// pages lists what the showcase photographs.
+func pages(ctx context.Context, db *sqlite.DB, signer *subscribers.Signer, base, confirmPath string) []Page {
 	tok := func(purpose, email string) string {
 		s, err := db.SubscriberByEmail(ctx, email)
 		if err != nil {
@@ -205,7 +241,7 @@ func New(ctx context.Context, dir, examples string) (*Showcase, error) {
 		return signer.Sign(subscribers.Token{Purpose: purpose, Subscriber: s.ID, List: newsletter.DefaultList})
 	}
 	submit := `document.querySelector('main form').submit()`
-	sc.Pages = []Page{
+	return []Page{
 		{Name: "mail-digest", URL: base + "/mail/digest", Mail: true},
 		{Name: "mail-digest-all", URL: base + "/mail/digest-all", Mail: true},
 		{Name: "mail-article", URL: base + "/mail/article", Mail: true},
@@ -228,8 +264,6 @@ func New(ctx context.Context, dir, examples string) (*Showcase, error) {
 			Until: `document.title.startsWith('You are unsubscribed')`},
 		{Name: "page-error", URL: base + "/unsubscribe/not-a-token"},
 	}
-	ok = true
-	return sc, nil
 }
 
 // exampleArticles reads the example articles, gives one a lead image and
