@@ -41,6 +41,9 @@ func TestCompose_SplicedIsTheWholeMessage(t *testing.T) {
 		a := &newsletter.Article{Slug: fmt.Sprint("a", i), Title: fmt.Sprintf("Article %d: café — ünïcode and a long title that wraps in the text part", i),
 			Date: clock().AddDate(0, 0, -i), Categories: []string{cats[i%3]}, URL: fmt.Sprint("https://millbrook.example/a", i),
 			Summary: strings.Repeat("Something happened in the town this week = and here is a summary.  ", 1+i%4)}
+		if i == 3 {
+			a.URL = "" // linked to its archive page
+		}
 		a.ComputeHash()
 		arts = append(arts, a)
 	}
@@ -55,7 +58,7 @@ func TestCompose_SplicedIsTheWholeMessage(t *testing.T) {
 		if kind == newsletter.KindArticle {
 			as = arts[:1]
 		}
-		spec := messageSpec{kind: kind, list: "newsletter", campaign: "1", articles: as, subjectPrefix: ""}
+		spec := messageSpec{kind: kind, list: "newsletter", campaign: "1", articles: as, subjectPrefix: "", issue: 7}
 		for _, rc := range readers {
 			got, err := s.compose(spec, rc)
 			if err != nil {
@@ -63,6 +66,13 @@ func TestCompose_SplicedIsTheWholeMessage(t *testing.T) {
 					continue // not in this reader's categories
 				}
 				t.Fatal(err)
+			}
+			if kind == newsletter.KindDigest {
+				c, _ := s.Renderer.Content(spec.kind, s.withPages(newsletter.MatchArticles(as, rc.Categories)))
+				sp, err := s.Renderer.RenderSpliced(c, templates.Reader{Name: rc.Name, Email: rc.Email, Categories: rc.Categories}, s.links(rc.SubscriberID, spec.list, spec.issue))
+				if err != nil || sp.HTML.Shared == nil || sp.Text.Shared == nil {
+					t.Fatalf("%s: the digest was not spliced (%v)", rc.Email, err)
+				}
 			}
 			want := s.composeWhole(t, spec, rc, got.MessageID)
 			g, err := got.Bytes()
@@ -81,11 +91,11 @@ func TestCompose_SplicedIsTheWholeMessage(t *testing.T) {
 func (s *Service) composeWhole(t *testing.T, spec messageSpec, r *newsletter.Recipient, messageID string) []byte {
 	t.Helper()
 	arts := newsletter.MatchArticles(spec.articles, r.Categories)
-	content, err := s.Renderer.Content(spec.kind, arts)
+	content, err := s.Renderer.Content(spec.kind, s.withPages(arts))
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := s.links(r.SubscriberID, spec.list)
+	links := s.links(r.SubscriberID, spec.list, spec.issue)
 	msg, err := s.Renderer.Render(content, templates.Reader{Name: r.Name, Email: r.Email, Categories: r.Categories}, links)
 	if err != nil {
 		t.Fatal(err)

@@ -180,7 +180,7 @@ func (r *run) connect(ctx context.Context) (Conn, error) {
 			break
 		}
 	}
-	return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, r.s.Transport.String(), last)
+	return nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, r.s.Transport.String(), last)
 }
 
 // problem logs a cause once per run.

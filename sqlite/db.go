@@ -1,6 +1,10 @@
 // Package sqlite is the store of the newsletter tool: one SQLite file in WAL
-// mode holding articles, subscribers, campaigns and the delivery log. It is
-// the only package that imports the SQLite driver.
+// mode holding articles, feeds, subscribers and their suppression list,
+// campaigns, the delivery log, schedule runs, settings and the sender lease.
+// It is the only package that imports the SQLite driver. It stores and
+// decides nothing: the rules it applies in SQL (who is enqueued, when an
+// address is bounced, who may be made active) come from the root package,
+// and tests pin the SQL to them. Its errors say which operation failed.
 package sqlite
 
 import (
@@ -231,4 +235,17 @@ func parseTime(s string) time.Time {
 	}
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
+}
+
+// opError says which store operation failed, for an error that does not
+// say it already: an application error keeps its own message.
+func opError(op string, err *error) {
+	if *err == nil {
+		return
+	}
+	var ae *newsletter.Error
+	if errors.As(*err, &ae) {
+		return
+	}
+	*err = fmt.Errorf("%s: %w", op, *err)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 	"unicode"
 
@@ -266,4 +267,29 @@ func (w *Writer) Write(s *newsletter.Subscriber) error {
 func (w *Writer) Flush() error {
 	w.w.Flush()
 	return w.w.Error()
+}
+
+// Inputs returns the rows as the store's import takes them: each valid row
+// as a newsletter.SubscriberInput (a column the file lacks leaves the stored
+// value alone), each invalid one as its error.
+func (r *Reader) Inputs() iter.Seq2[*newsletter.SubscriberInput, error] {
+	return func(yield func(*newsletter.SubscriberInput, error) bool) {
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			var in *newsletter.SubscriberInput
+			if err == nil {
+				in = &newsletter.SubscriberInput{
+					Email: row.Email, Name: row.Name, HasName: r.HasName && row.Name != "",
+					Categories: row.Categories, HasCategories: r.HasCategories,
+					Lists: row.Lists, Status: row.Status,
+				}
+			}
+			if !yield(in, err) {
+				return
+			}
+		}
+	}
 }

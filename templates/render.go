@@ -3,6 +3,7 @@ package templates
 import (
 	"bytes"
 	htmltemplate "html/template"
+	"io"
 	"strings"
 
 	"github.com/example/newsletter"
@@ -17,21 +18,32 @@ type Message struct {
 
 // Render personalises c for reader with links.
 func (r *Renderer) Render(c *Content, reader Reader, links Links) (*Message, error) {
-	reader.Name = newsletter.OneLine(reader.Name)
 	var html, text bytes.Buffer
-	if err := r.layoutHTML.Execute(&html, layoutData[htmltemplate.HTML]{
-		Site: r.site, Reader: reader, Subject: c.Subject, Preheader: c.Preheader, Intro: c.Intro,
-		Content: c.html, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences,
-	}); err != nil {
-		return nil, templateError(err)
-	}
-	if err := r.layoutText.Execute(&text, layoutData[string]{
-		Site: r.site, Reader: reader, Subject: c.Subject, Preheader: c.Preheader, Intro: c.Intro,
-		Content: c.text, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences,
-	}); err != nil {
-		return nil, templateError(err)
+	if err := r.executeLayouts(&html, &text, c, reader, links, c.html, c.text); err != nil {
+		return nil, err
 	}
 	return &Message{Subject: c.Subject, HTML: html.String(), Text: tidyText(text.String())}, nil
+}
+
+// executeLayouts renders reader's HTML and text layouts around content
+// (c's own, or RenderSpliced's marker).
+func (r *Renderer) executeLayouts(html, text io.Writer, c *Content, reader Reader, links Links, htmlContent htmltemplate.HTML, textContent string) error {
+	reader.Name = newsletter.OneLine(reader.Name)
+	first := FirstName(reader.Name)
+	in := intro(c.Kind, r.site.Name, c.n, reader.Categories, first != "")
+	if err := r.layoutHTML.Execute(html, layoutData[htmltemplate.HTML]{
+		Site: r.site, Reader: reader, FirstName: first, Subject: c.Subject, Preheader: c.Preheader, Intro: in,
+		Content: htmlContent, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences, BrowserURL: links.Browser,
+	}); err != nil {
+		return templateError(err)
+	}
+	if err := r.layoutText.Execute(text, layoutData[string]{
+		Site: r.site, Reader: reader, FirstName: first, Subject: c.Subject, Preheader: c.Preheader, Intro: in,
+		Content: textContent, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences, BrowserURL: links.Browser,
+	}); err != nil {
+		return templateError(err)
+	}
+	return nil
 }
 
 // tidyText drops trailing spaces and runs of more than one blank line.
@@ -71,6 +83,7 @@ func clip(s string, n int) string {
 type confirmData struct {
 	Site       Site
 	Reader     Reader
+	FirstName  string
 	Subject    string
 	ConfirmURL string
 }
@@ -79,7 +92,7 @@ type confirmData struct {
 // confirmURL.
 func (r *Renderer) Confirm(reader Reader, confirmURL string) (*Message, error) {
 	reader.Name = newsletter.OneLine(reader.Name)
-	d := confirmData{Site: r.site, Reader: reader, ConfirmURL: confirmURL}
+	d := confirmData{Site: r.site, Reader: reader, FirstName: FirstName(reader.Name), ConfirmURL: confirmURL}
 	var subj, html, text bytes.Buffer
 	if err := r.confirm.subject.Execute(&subj, d); err != nil {
 		return nil, templateError(err)

@@ -1,12 +1,9 @@
 package templates
 
 import (
-	htmltemplate "html/template"
 	"strings"
 	"sync"
 	"unicode"
-
-	"github.com/example/newsletter"
 )
 
 // Splicing: the articles of a Content are the same for every reader, so a
@@ -124,22 +121,12 @@ func (c *Content) cut() *blocks {
 // exactly what Render returns.
 func (r *Renderer) RenderSpliced(c *Content, reader Reader, links Links) (*Spliced, error) {
 	bl := c.cut()
-	reader.Name = newsletter.OneLine(reader.Name)
 	var html, text strings.Builder
 	html.Grow(int(r.layoutSize[0].Load()))
 	text.Grow(int(r.layoutSize[1].Load()))
 	defer func() { r.layoutSize[0].Store(int64(html.Len())); r.layoutSize[1].Store(int64(text.Len())) }()
-	if err := r.layoutHTML.Execute(&html, layoutData[htmltemplate.HTML]{
-		Site: r.site, Reader: reader, Subject: c.Subject, Preheader: c.Preheader, Intro: c.Intro,
-		Content: contentMarker, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences,
-	}); err != nil {
-		return nil, templateError(err)
-	}
-	if err := r.layoutText.Execute(&text, layoutData[string]{
-		Site: r.site, Reader: reader, Subject: c.Subject, Preheader: c.Preheader, Intro: c.Intro,
-		Content: contentMarker, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences,
-	}); err != nil {
-		return nil, templateError(err)
+	if err := r.executeLayouts(&html, &text, c, reader, links, contentMarker, contentMarker); err != nil {
+		return nil, err
 	}
 	hPre, hPost, hOK := cutMarker(html.String())
 	tPre, tPost, tOK := cutMarker(text.String())

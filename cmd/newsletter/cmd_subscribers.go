@@ -142,7 +142,7 @@ unsubscribed; Substack email_disabled=true: unsubscribed.`,
 			if name != "-" {
 				f, err := os.Open(name)
 				if err != nil {
-					return newsletter.Errorf(newsletter.EINVALID, "%s: %v", name, unwrapPathError(err))
+					return newsletter.Errorf(newsletter.EINVALID, "%s: %w", name, newsletter.PathCause(err))
 				}
 				defer f.Close()
 				r = f
@@ -164,7 +164,7 @@ unsubscribed; Substack email_disabled=true: unsubscribed.`,
 			if err != nil {
 				return err
 			}
-			counts, err := db.ImportSubscribers(cmd.Context(), csvInputs(rd), newsletter.ImportOptions{
+			counts, err := db.ImportSubscribers(cmd.Context(), rd.Inputs(), newsletter.ImportOptions{
 				Lists:  lists,
 				Strict: strict,
 				OnReject: func(err error) {
@@ -185,29 +185,6 @@ unsubscribed; Substack email_disabled=true: unsubscribed.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "store nothing if any row is invalid")
 	cmd.Flags().StringVar(&from, "from", "", "read the export of `SERVICE`: mailchimp, listmonk or substack (default: recognised by the header)")
 	return cmd
-}
-
-// csvInputs adapts a CSV reader to the store's import sequence.
-func csvInputs(rd *subscribers.Reader) func(yield func(*newsletter.SubscriberInput, error) bool) {
-	return func(yield func(*newsletter.SubscriberInput, error) bool) {
-		for {
-			row, err := rd.Next()
-			if err == io.EOF {
-				return
-			}
-			var in *newsletter.SubscriberInput
-			if err == nil {
-				in = &newsletter.SubscriberInput{
-					Email: row.Email, Name: row.Name, HasName: rd.HasName && row.Name != "",
-					Categories: row.Categories, HasCategories: rd.HasCategories,
-					Lists: row.Lists, Status: row.Status,
-				}
-			}
-			if !yield(in, err) {
-				return
-			}
-		}
-	}
 }
 
 func (a *app) subscribersExportCommand() *cobra.Command {

@@ -333,15 +333,9 @@ func (p *Postfix) start() error {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", p.addr, time.Second)
+		err := greeting(p.addr, "220")
 		if err == nil {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			line, rerr := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if rerr == nil && strings.HasPrefix(line, "220") {
-				return nil
-			}
-			err = fmt.Errorf("greeting %q: %v", line, rerr)
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("postfix started but %s does not answer: %v (%s)", p.addr, err, out)

@@ -1,6 +1,7 @@
 package mtatest
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -160,4 +161,20 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// greeting connects to addr and reads the server's first line, which must
+// start with prefix ("220" for SMTP, "* OK" for IMAP).
+func greeting(addr, prefix string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, prefix) {
+		return fmt.Errorf("greeting %q: %v", line, err)
+	}
+	return nil
 }
