@@ -6,7 +6,6 @@ import (
 	"errors"
 	"iter"
 	"slices"
-	"strconv"
 
 	"github.com/example/newsletter"
 )
@@ -259,29 +258,13 @@ func (im *importer) join(ctx context.Context, id int64, lists []string) (bool, e
 	return added, nil
 }
 
-// importCacheKB is the page cache of an import, in KiB.
-const importCacheKB = 192 << 10
-
 // ImportSubscribers stores every valid input of rows in one transaction.
 // rows yields an EINVALID error for each invalid row; it is passed to
 // opts.OnReject and counted (any other error ends the import). With opts.Strict any invalid row rolls the
 // whole import back.
 func (db *DB) ImportSubscribers(ctx context.Context, rows iter.Seq2[*newsletter.SubscriberInput, error], opts newsletter.ImportOptions) (newsletter.ImportCounts, error) {
 	var counts newsletter.ImportCounts
-	// One connection for the whole import, with a page cache large enough
-	// that the indexes of a million rows stay in memory: with SQLite's
-	// default of 2 MB, a big import spills dirty pages to the WAL and reads
-	// them back, and is bound by I/O. The cache is set back afterwards.
-	conn, err := db.db.Conn(ctx)
-	if err != nil {
-		return counts, err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -`+strconv.Itoa(importCacheKB)); err != nil {
-		return counts, err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`)
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return counts, err
 	}
