@@ -32,6 +32,14 @@ type breaker struct {
 	tripped bool
 }
 
+// cause returns the envelope sender refused and the last reply, read under
+// the lock: other workers may be counting failures at the same time.
+func (b *breaker) cause() (from, reply string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.from, b.reply
+}
+
 // success ends a streak.
 func (b *breaker) success() {
 	b.mu.Lock()

@@ -151,8 +151,9 @@ func (r *run) trip(reset []newsletter.DeliveryUpdate) {
 	r.stats.Failed -= len(reset)
 	r.stats.Requeued += len(reset)
 	r.mu.Unlock()
+	from, reply := r.breaker.cause()
 	r.abort(fmt.Errorf("the server refused the sender address %s or its messages %d times with the same reply, which is the sender's problem, not the readers': %s; those deliveries and the rest stay pending: fix the cause, then run the same command again",
-		r.breaker.from, len(reset), r.breaker.reply))
+		from, len(reset), reply))
 }
 
 // connect opens a connection, retrying failures that may pass with
