@@ -310,6 +310,7 @@ var (
 	enhancedCode  = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
 	basicCode     = regexp.MustCompile(`\b([45][0-5]\d)[ -]`)
 	quotedID      = regexp.MustCompile(`(?im)^[ \t>]*Message-ID:[ \t]*(<[^>\s]+>)`)
+	proseAddress  = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`)
 	delayedWords  = regexp.MustCompile(`(?i)\b(delayed|will (be )?retr(y|ied)|still trying|not yet been delivered)\b`)
 )
 
@@ -342,7 +343,24 @@ func (p *parser) prose(body []byte) {
 	if (r.Status == "" || r.Status[0] == '4') && delayedWords.MatchString(text) {
 		r.Action = ActionDelayed
 	}
-	p.rep.Recipients = append(p.rep.Recipients, r)
+	// The addresses the prose names before the quoted original are the
+	// candidates for the recipient.
+	head := text
+	if i := quotedID.FindStringIndex(text); i != nil {
+		head = text[:i[0]]
+	}
+	seen := map[string]bool{}
+	for _, a := range proseAddress.FindAllString(head, 16) {
+		a = strings.ToLower(a)
+		if !seen[a] {
+			seen[a] = true
+			r.Address = a
+			p.rep.Recipients = append(p.rep.Recipients, r)
+		}
+	}
+	if len(seen) == 0 {
+		p.rep.Recipients = append(p.rep.Recipients, r)
+	}
 }
 
 // statusCode returns the "X.Y.Z" at the start of a Status field.
