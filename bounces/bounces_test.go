@@ -182,7 +182,7 @@ func TestForgedTokenChangesNothing(t *testing.T) {
 	good := e.verp.Token(d.ID)
 	forgeries := []string{
 		strings.Replace(e.verp.Address(d.ID), good, good[:len(good)-1]+flip(good[len(good)-1]), 1), // one MAC letter changed
-		strings.Replace(e.verp.Address(d.ID), good, e.verp.Token(d.ID+1)[:len(good)-13]+good[len(good)-13:], 1),
+		strings.Replace(e.verp.Address(d.ID), good, e.verp.Token(d.ID + 1)[:len(good)-13]+good[len(good)-13:], 1),
 		"bounces+" + strings.Split(good, "-")[0] + "-aaaaaaaaaaaaa@example.org",
 	}
 	for _, addr := range forgeries {

@@ -142,6 +142,8 @@ func (e *env) delivery(tb testing.TB, email string) *newsletter.Delivery {
 	return ds[len(ds)-1]
 }
 
-func crlf(s string) []byte { return []byte(strings.ReplaceAll(strings.TrimLeft(s, "\n"), "\n", "\r\n")) }
+func crlf(s string) []byte {
+	return []byte(strings.ReplaceAll(strings.TrimLeft(s, "\n"), "\n", "\r\n"))
+}
 
 func newsletterFilter() newsletter.BounceFilter { return newsletter.BounceFilter{} }
