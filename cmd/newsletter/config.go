@@ -26,6 +26,7 @@ type Config struct {
 	Schedules   []ScheduleConfig  `toml:"schedule"`
 	Articles    ArticlesConfig    `toml:"articles"`
 	Feeds       []FeedConfig      `toml:"feed"`
+	Bounces     BouncesConfig     `toml:"bounces"`
 
 	path string // the file it came from, "" for the defaults
 }
@@ -54,6 +55,29 @@ type TransportConfig struct {
 	CommandTimeout Duration `toml:"command_timeout"`
 	DataTimeout    Duration `toml:"data_timeout"`
 	StopGrace      Duration `toml:"stop_grace"`
+}
+
+// BouncesConfig says where bounces and complaints come back, and which
+// provider webhooks `newsletter serve` accepts.
+type BouncesConfig struct {
+	// ReturnPath turns on VERP: bounces@example.org makes each message's
+	// envelope sender bounces+TOKEN@example.org.
+	ReturnPath string `toml:"return_path"`
+	// IMAP is the mailbox `bounces fetch` reads, such as
+	// imaps://bounces@mail.example.org/INBOX; the password comes from
+	// NEWSLETTER_IMAP_PASSWORD.
+	IMAP string `toml:"imap"`
+	// CAFile trusts a private CA for the IMAP server.
+	CAFile string `toml:"ca_file"`
+	// SoftLimit is how many campaigns with a soft bounce mark an address
+	// bounced; 0 means 3.
+	SoftLimit int `toml:"soft_limit"`
+	// SNSTopics are the Amazon SNS topic ARNs whose SES notifications
+	// /webhooks/ses accepts; none turns the endpoint off.
+	SNSTopics []string `toml:"sns_topics"`
+	// MailgunSigningKey turns on /webhooks/mailgun; env
+	// NEWSLETTER_MAILGUN_SIGNING_KEY overrides it.
+	MailgunSigningKey string `toml:"mailgun_signing_key"`
 }
 
 // Duration is a setting written like "30s", "15m" or "72h".
@@ -157,6 +181,9 @@ func (c *Config) validate() error {
 	}
 	if err := c.validateFeeds(); err != nil {
 		return newsletter.Errorf(newsletter.EINVALID, "config %s: %s", name, newsletter.ErrorMessage(err))
+	}
+	if c.Bounces.SoftLimit < 0 {
+		return newsletter.Errorf(newsletter.EINVALID, "config %s: bounces.soft_limit must be 1 or more (0 for the default, 3)", name)
 	}
 	if c.Unsubscribe.Secret != "" {
 		if b, err := hex.DecodeString(c.Unsubscribe.Secret); err != nil || len(b) < 16 {
@@ -270,6 +297,21 @@ mailto = ""
 # url = "https://example.org/feed.xml"
 # categories = ["Blog"]        # added to every item's own
 # list = ""                    # only the schedules of this list fetch it; "" for all
+
+# Bounces and complaints that come back after the relay accepted a message.
+# [bounces]
+# VERP: each message's envelope sender becomes bounces+TOKEN@example.org, so
+# a bounce names the delivery. Route bounces+* to a mailbox (see README).
+# return_path = "bounces@example.org"
+# The mailbox "newsletter bounces fetch" reads (and the scheduler, before
+# each send); the password comes from env NEWSLETTER_IMAP_PASSWORD.
+# imap = "imaps://bounces@mail.example.org/INBOX"
+# Soft bounces on this many campaigns mark an address bounced.
+# soft_limit = 3
+# Webhooks of "newsletter serve": SES through SNS (these topics only) and
+# Mailgun (env NEWSLETTER_MAILGUN_SIGNING_KEY).
+# sns_topics = ["arn:aws:sns:eu-west-1:123456789012:ses-bounces"]
+# mailgun_signing_key = ""
 
 # A weekly digest, run by "newsletter schedule" (or --once from cron).
 [[schedule]]

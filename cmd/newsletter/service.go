@@ -79,6 +79,10 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 	} else if u.Scheme != "https" && u.Hostname() != "localhost" && u.Hostname() != "127.0.0.1" {
 		a.log.Warn("site.public_url is not HTTPS: mailbox providers ignore one-click unsubscribe (RFC 8058) without it", "public_url", cfg.Site.PublicURL)
 	}
+	verp, err := bounceVERP(cfg, signer)
+	if err != nil {
+		return nil, err
+	}
 	s := &campaign.Service{DB: db, Renderer: r, Builder: b, Signer: signer, Options: campaign.Options{
 		PublicURL:         cfg.Site.PublicURL,
 		UnsubscribeMailto: cfg.Unsubscribe.Mailto,
@@ -91,6 +95,7 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 		Now:               a.now,
 		Logger:            a.log,
 		Progress:          &cliProgress{a: a},
+		VERP:              verp,
 	}}
 	if f.changed("rate") {
 		s.Rate = f.rate
