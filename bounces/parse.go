@@ -59,6 +59,9 @@ type Recipient struct {
 	Action     string // failed, delayed, delivered, relayed, expanded; "" in a complaint
 	Status     string // enhanced status code, such as 5.1.1
 	Diagnostic string // Diagnostic-Code without its type
+	// Kind, when a provider says it ("Permanent"), is the event's kind;
+	// "" classifies Status and Diagnostic.
+	Kind string
 }
 
 // Limits that keep a hostile message from costing much.

@@ -142,7 +142,10 @@ func (p *Processor) event(rep *Report) *newsletter.BounceEvent {
 	if failed == nil {
 		return nil
 	}
-	ev.Kind = Classify(failed.Status, failed.Diagnostic)
+	ev.Kind = failed.Kind
+	if ev.Kind == "" {
+		ev.Kind = Classify(failed.Status, failed.Diagnostic)
+	}
 	ev.Status, ev.Diagnostic, ev.Recipient = failed.Status, failed.Diagnostic, failed.Address
 	return ev
 }

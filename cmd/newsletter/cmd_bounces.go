@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/example/newsletter/bounces"
 	"github.com/example/newsletter/mailer"
 	"github.com/example/newsletter/subscribers"
+	"github.com/example/newsletter/web"
 )
 
 func (a *app) bouncesCommand() *cobra.Command {
@@ -212,4 +214,27 @@ func (a *app) fetchScheduleBounces(ctx context.Context, cmd *cobra.Command) {
 	if err != nil {
 		a.log.Error("bounces fetch", "err", newsletter.ErrorMessage(err))
 	}
+}
+
+// withWebhooks serves the provider webhooks under /webhooks/ next to h
+// when [bounces] configures any (sns_topics, mailgun_signing_key).
+func (a *app) withWebhooks(cmd *cobra.Command, h http.Handler) http.Handler {
+	cfg := a.cfg
+	key := cfg.Bounces.MailgunSigningKey
+	if env := os.Getenv("NEWSLETTER_MAILGUN_SIGNING_KEY"); env != "" {
+		key = env
+	}
+	if len(cfg.Bounces.SNSTopics) == 0 && key == "" {
+		return h
+	}
+	p, err := a.bounceProcessor(cmd)
+	if err != nil {
+		a.log.Error("webhooks are off", "err", newsletter.ErrorMessage(err))
+		return h
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks/", &web.Webhooks{Processor: p, SNSTopics: cfg.Bounces.SNSTopics, MailgunKey: key, Log: a.log})
+	mux.Handle("/", h)
+	a.log.Info("webhooks", "ses", len(cfg.Bounces.SNSTopics) > 0, "mailgun", key != "")
+	return mux
 }
