@@ -149,3 +149,62 @@ func regexpLine(out, email, field string) bool {
 	}
 	return false
 }
+
+// TestSchedule_FetchesBouncesFirst: with bounces.imap set, a scheduled run
+// fetches the bounce mailbox before it sends, so an address that bounced
+// since the last send is not mailed again.
+func TestSchedule_FetchesBouncesFirst(t *testing.T) {
+	c, srv := scheduleFixture(t, 2)
+	cfg := filepath.Join(c.dir, "newsletter.toml")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, "[bounces]\nreturn_path = \"bounces@example.org\"\n"...), 0o644)
+	c.ok("schedule", "--once", "--now", "2026-11-30T09:05:00Z", "--transport", srv.URL())
+	var verp string
+	for _, m := range srv.Messages() {
+		if m.To[0] == "reader000@example.org" {
+			verp = m.From
+		}
+	}
+	if !strings.HasPrefix(verp, "bounces+") {
+		t.Fatalf("envelope sender %q is not a VERP address", verp)
+	}
+	dir := filepath.Join(t.TempDir(), "Maildir")
+	mtatest.WriteMaildir(t, dir, []byte(strings.ReplaceAll(`From: MAILER-DAEMON@mx.example.com
+To: `+verp+`
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn-1@mx.example.com>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; reader000@example.org
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 no such user
+
+--b--
+`, "\n", "\r\n")))
+	dc := mtatest.StartDovecot(t, mtatest.DovecotOptions{Maildir: dir, TLS: true})
+	b, _ = os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, "imap = \""+dc.URL(true)+"\"\nca_file = \""+dc.Cert.CAFile+"\"\n"...), 0o644)
+	t.Setenv("NEWSLETTER_IMAP_PASSWORD", dc.Password)
+	os.WriteFile(filepath.Join(c.dir, "post2.txt"), []byte("2026-12-04\nWeek Two\nMore.\n"), 0o644)
+	c.ok("articles", "add", filepath.Join(c.dir, "post2.txt"))
+	_, errs, code := c.run("schedule", "--once", "--now", "2026-12-07T09:05:00Z", "--transport", srv.URL())
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(errs, "bounces fetch") {
+		t.Errorf("no bounces fetch in the log:\n%s", errs)
+	}
+	if n := srv.Count("reader000@example.org"); n != 1 {
+		t.Errorf("the bounced reader got %d messages, want 1 (the first week's)", n)
+	}
+	if n := srv.Count("reader001@example.org"); n != 2 {
+		t.Errorf("reader001 got %d messages, want 2", n)
+	}
+}

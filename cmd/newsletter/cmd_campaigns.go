@@ -98,7 +98,9 @@ its status, attempts, the last SMTP reply code and error, and the Message-ID.
   failed    refused for good (the reply says why)
   unknown   the message was sent in full but the reply was lost, or a run
             died while sending it: it may or may not have arrived, so it is
-            not resent unless digest --resend-unknown`,
+            not resent unless digest --resend-unknown
+  bounced   sent, then a bounce came back (newsletter bounces)
+  complained sent, then the reader reported it as spam`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if filter.Status != "" && !contains(newsletter.DeliveryStatuses, filter.Status) {
