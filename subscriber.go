@@ -33,6 +33,24 @@ func Blocked(status string) bool {
 	return status == StatusUnsubscribed || status == StatusBounced || status == StatusComplained
 }
 
+// NextStatus is the status rule: an unsubscribed, bounced or complained
+// address is never made active (or unconfirmed) again except on the
+// reader's own request (resubscribe); any other move is allowed. It returns
+// the status an address in current takes when wanted is asked for ("" keeps
+// it; current "" is a new address).
+func NextStatus(current, wanted string, resubscribe bool) string {
+	if current == "" {
+		return wanted
+	}
+	if wanted == "" || wanted == current {
+		return current
+	}
+	if Blocked(current) && !Blocked(wanted) && !resubscribe {
+		return current
+	}
+	return wanted
+}
+
 // DefaultList is the list subscribers join when none is named.
 const DefaultList = "newsletter"
 
@@ -100,6 +118,15 @@ type SubscriberStore interface {
 	SetSubscriberStatus(ctx context.Context, email, status string) (changed bool, err error)
 	SetSubscriberCategories(ctx context.Context, id int64, categories []string) error
 	Categories(ctx context.Context) ([]Category, error)
-	RequestSubscription(ctx context.Context, in *SubscriberInput, list string, cooldown time.Duration) (*Subscriber, bool, error)
-	ConfirmSubscription(ctx context.Context, id int64, maxAge time.Duration) (bool, error)
+	RequestSubscription(ctx context.Context, in *SubscriberInput, list string, cooldown time.Duration) (*Subscriber, string, error)
+	CancelConfirmation(ctx context.Context, id int64, nonce string) error
+	ConfirmSubscription(ctx context.Context, c Confirmation, maxAge time.Duration) (bool, error)
+}
+
+// Confirmation is what a confirmation link proves: the reader asked to
+// join List, by the mail that carried Nonce.
+type Confirmation struct {
+	Subscriber int64
+	List       string
+	Nonce      string
 }

@@ -1,6 +1,9 @@
 package articles
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // ParseError is an invalid source: the file, the line (0 when the whole file
 // is at fault) and the reason.
@@ -8,7 +11,11 @@ type ParseError struct {
 	File   string
 	Line   int
 	Reason string
+	Err    error // the cause, when there is one
 }
+
+// Unwrap returns the cause.
+func (e *ParseError) Unwrap() error { return e.Err }
 
 func (e *ParseError) Error() string {
 	if e.Line > 0 {
@@ -18,5 +25,6 @@ func (e *ParseError) Error() string {
 }
 
 func errorf(file string, line int, format string, args ...any) *ParseError {
-	return &ParseError{File: file, Line: line, Reason: fmt.Sprintf(format, args...)}
+	err := fmt.Errorf(format, args...)
+	return &ParseError{File: file, Line: line, Reason: err.Error(), Err: errors.Unwrap(err)}
 }

@@ -3,7 +3,6 @@ package articles
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -114,7 +113,7 @@ func (l *Loader) Load(ctx context.Context, args []string) ([]*newsletter.Article
 			}
 			src, err := io.ReadAll(io.LimitReader(l.Stdin, max(maxSize, maxFeed)+1))
 			if err != nil {
-				errs = append(errs, errorf(StdinName, 0, "%v", err))
+				errs = append(errs, errorf(StdinName, 0, "%w", err))
 				continue
 			}
 			add(StdinName, src)
@@ -134,7 +133,7 @@ func (l *Loader) Load(ctx context.Context, args []string) ([]*newsletter.Article
 			for _, f := range files {
 				src, err := os.ReadFile(f)
 				if err != nil {
-					errs = append(errs, errorf(f, 0, "%v", unwrapPathError(err)))
+					errs = append(errs, errorf(f, 0, "%w", newsletter.PathCause(err)))
 					continue
 				}
 				add(f, src)
@@ -149,7 +148,7 @@ func (l *Loader) Load(ctx context.Context, args []string) ([]*newsletter.Article
 func expand(arg string) ([]string, error) {
 	fi, err := os.Stat(arg)
 	if err != nil {
-		return nil, errorf(arg, 0, "%v", unwrapPathError(err))
+		return nil, errorf(arg, 0, "%w", newsletter.PathCause(err))
 	}
 	if !fi.IsDir() {
 		if !isArticleName(arg) && !isFeedName(arg) {
@@ -171,20 +170,11 @@ func expand(arg string) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, errorf(arg, 0, "%v", unwrapPathError(err))
+		return nil, errorf(arg, 0, "%w", newsletter.PathCause(err))
 	}
 	if len(files) == 0 {
 		return nil, errorf(arg, 0, "directory has no .txt, .md, .markdown, .rss or .atom files")
 	}
 	sort.Strings(files)
 	return files, nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if e, ok := err.(*fs.PathError); ok {
-		pe = e
-		return fmt.Errorf("%s", pe.Err)
-	}
-	return err
 }

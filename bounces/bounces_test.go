@@ -263,7 +263,7 @@ func TestBounceRules(t *testing.T) {
 			t.Errorf("left: %s", got)
 		}
 		addr, mid = to("removed@example.com")
-		if err := e.db.RemoveSubscriber(ctx, "removed@example.com"); err != nil {
+		if _, err := e.db.RemoveSubscriber(ctx, "removed@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		o = e.process(t, dsn(addr, "removed@example.com", "failed", "5.1.1", "550 5.1.1 no such user", mid))

@@ -85,8 +85,14 @@ func (s *Service) DryRun(ctx context.Context, p *Plan) (*DryRunResult, error) {
 
 // TestSend sends one sample of p, as a reader of every category would get
 // it, to the address to, with "[TEST] " before the subject. It records
-// nothing.
-func (s *Service) TestSend(ctx context.Context, p *Plan, to string) error {
+// nothing. An address that unsubscribed, bounced or complained is refused
+// unless force.
+func (s *Service) TestSend(ctx context.Context, p *Plan, to string, force bool) error {
+	if status, err := s.DB.Suppressed(ctx, to); err != nil {
+		return err
+	} else if status != "" && !force {
+		return newsletter.Errorf(newsletter.EINVALID, "%s is %s: a test is not sent to it (--force sends it anyway)", to, status)
+	}
 	m, err := s.compose(messageSpec{kind: p.Kind, list: p.List, campaign: "test", articles: p.Articles, subjectPrefix: "[TEST] "},
 		&newsletter.Recipient{Email: to, Status: newsletter.StatusActive})
 	if err != nil {

@@ -133,39 +133,13 @@ func (f *Fetcher) Fetch(ctx context.Context, store Store, fd Feed) FeedResult {
 	if lastModified != "" {
 		req.Header.Set("If-Modified-Since", lastModified)
 	}
-	client := f.Client
-	if client == nil {
-		client = &http.Client{Timeout: timeout}
-	}
-	resp, err := client.Do(req)
+	body, notModified, resp, err := f.get(req, timeout)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fail("no answer within %s; try again later", timeout)
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fail("cannot fetch it: %v; check url in its [[feed]] entry, or try again later", err)
+		return fail("%s", err)
 	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotModified:
+	if notModified {
 		r.NotModified = true
 		return r
-	case resp.StatusCode != http.StatusOK:
-		return fail("the server answered %s; check url in its [[feed]] entry", resp.Status)
-	}
-	maxFeed := f.MaxFeed
-	if maxFeed <= 0 {
-		maxFeed = DefaultMaxFeed
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFeed+1))
-	if err != nil {
-		return fail("reading it: %v", err)
-	}
-	if int64(len(body)) > maxFeed {
-		return fail("the feed is larger than %s", articles.FormatSize(maxFeed))
 	}
 	list, itemErrs := articles.ParseFeedLimit(fd.URL, body, f.SiteURL, f.MaxItem)
 	if len(list) == 0 && len(itemErrs) > 0 {
@@ -195,6 +169,45 @@ func (f *Fetcher) Fetch(ctx context.Context, store Store, fd Feed) FeedResult {
 		}
 	}
 	return r
+}
+
+// get does the request and reads the body within the size limit. A 304
+// returns notModified; an error says what to do.
+func (f *Fetcher) get(req *http.Request, timeout time.Duration) (body []byte, notModified bool, resp *http.Response, err error) {
+	client := f.Client
+	if client == nil {
+		client = &http.Client{Timeout: timeout}
+	}
+	resp, err = client.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, false, nil, fmt.Errorf("no answer within %s; try again later", timeout)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, false, nil, fmt.Errorf("cannot fetch it: %w; check url in its [[feed]] entry, or try again later", err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		return nil, true, resp, nil
+	case resp.StatusCode != http.StatusOK:
+		return nil, false, nil, fmt.Errorf("the server answered %s; check url in its [[feed]] entry", resp.Status)
+	}
+	maxFeed := f.MaxFeed
+	if maxFeed <= 0 {
+		maxFeed = DefaultMaxFeed
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxFeed+1))
+	if err != nil {
+		return nil, false, nil, fmt.Errorf("reading it: %w", err)
+	}
+	if int64(len(body)) > maxFeed {
+		return nil, false, nil, fmt.Errorf("the feed is larger than %s", articles.FormatSize(maxFeed))
+	}
+	return body, false, resp, nil
 }
 
 func (f *Fetcher) userAgent() string {

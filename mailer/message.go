@@ -5,8 +5,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"encoding/base32"
-	"errors"
-	"io/fs"
 	"net/mail"
 	"os"
 	"strings"
@@ -90,7 +88,7 @@ func WithReplyTo(addr string) BuilderOption {
 		}
 		a, err := mail.ParseAddress(addr)
 		if err != nil {
-			return newsletter.Errorf(newsletter.EINVALID, "site.reply_to %q: %v", addr, err)
+			return newsletter.Errorf(newsletter.EINVALID, "site.reply_to %q: %w", addr, err)
 		}
 		b.replyTo = a
 		return nil
@@ -109,11 +107,7 @@ func WithDKIM(domain, selector, keyFile string) BuilderOption {
 		}
 		key, err := os.ReadFile(keyFile)
 		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return newsletter.Errorf(newsletter.EINVALID, "dkim.private_key_file %s: %v", keyFile, err)
+			return newsletter.Errorf(newsletter.EINVALID, "dkim.private_key_file %s: %w", keyFile, newsletter.PathCause(err))
 		}
 		return withDKIMKey(domain, selector, key)(b)
 	}
@@ -128,7 +122,7 @@ func withDKIMKey(domain, selector string, pemKey []byte) BuilderOption {
 	return func(b *Builder) error {
 		key, err := gomail.PrivKeyFromPEM(pemKey)
 		if err != nil {
-			return newsletter.Errorf(newsletter.EINVALID, "dkim private key: %v", err)
+			return newsletter.Errorf(newsletter.EINVALID, "dkim private key: %w", err)
 		}
 		b.dkim = &dkimConfig{domain: domain, selector: selector, key: key}
 		return nil
@@ -172,7 +166,7 @@ var dkimHeaders = []string{"From", "To", "Subject", "Date", "Message-ID",
 func NewBuilder(from, siteName string, opts ...BuilderOption) (*Builder, error) {
 	a, err := mail.ParseAddress(from)
 	if err != nil {
-		return nil, newsletter.Errorf(newsletter.EINVALID, "site.from %q: %v", from, err)
+		return nil, newsletter.Errorf(newsletter.EINVALID, "site.from %q: %w", from, err)
 	}
 	at := strings.LastIndexByte(a.Address, '@')
 	if at < 0 || !strings.Contains(a.Address[at:], ".") {
@@ -222,11 +216,15 @@ func (b *Builder) Build(m *Message) (*Built, error) {
 	}
 	msg := gomail.NewMsg(gomail.WithEncoding(gomail.EncodingQP), gomail.WithCharset(gomail.CharsetUTF8), gomail.WithNoDefaultUserAgent())
 	if err := msg.FromFormat(b.from.Name, b.from.Address); err != nil {
-		return nil, newsletter.Errorf(newsletter.EINVALID, "from: %v", err)
+		return nil, newsletter.Errorf(newsletter.EINVALID, "from: %w", err)
 	}
-	if err := msg.AddToFormat(newsletter.OneLine(m.ToName), m.ToEmail); err != nil {
-		return nil, newsletter.Errorf(newsletter.EINVALID, "to %s: %v", m.ToEmail, err)
+	// The name goes in through the address type, which quotes or encodes
+	// it, so any name (quotes, "<>", "=", emoji) makes a valid To header;
+	// only the bare address is parsed.
+	if _, err := mail.ParseAddress("<" + m.ToEmail + ">"); err != nil {
+		return nil, newsletter.Errorf(newsletter.EINVALID, "to %s: %w", m.ToEmail, err)
 	}
+	msg.ToMailAddress(&mail.Address{Name: newsletter.OneLine(m.ToName), Address: m.ToEmail})
 	if b.replyTo != nil {
 		msg.ReplyToMailAddress(b.replyTo)
 	}

@@ -36,7 +36,7 @@ func BenchmarkImportSubscribers(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		counts, err := db.ImportSubscribers(context.Background(), rows(rd), newsletter.ImportOptions{})
+		counts, err := db.ImportSubscribers(context.Background(), rd.Inputs(), newsletter.ImportOptions{})
 		if err != nil || counts.Added != rowsPerOp {
 			b.Fatal(counts, err)
 		}

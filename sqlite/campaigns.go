@@ -43,7 +43,8 @@ func categoryKeysJSON(cats []string) string {
 }
 
 // DigestCandidates returns the articles a new digest of list would hold.
-func (db *DB) DigestCandidates(ctx context.Context, list string, since time.Time, categories []string) ([]*newsletter.Article, error) {
+func (db *DB) DigestCandidates(ctx context.Context, list string, since time.Time, categories []string) (arts []*newsletter.Article, err error) {
+	defer opError("reading the digest candidates", &err)
 	lid, err := listID(ctx, db.db, list)
 	if err != nil {
 		return nil, err
@@ -54,7 +55,8 @@ func (db *DB) DigestCandidates(ctx context.Context, list string, since time.Time
 
 // UnfinishedCampaign returns the list's campaign that is still sending, or
 // nil when there is none.
-func (db *DB) UnfinishedCampaign(ctx context.Context, list string) (*newsletter.Campaign, error) {
+func (db *DB) UnfinishedCampaign(ctx context.Context, list string) (c *newsletter.Campaign, err error) {
+	defer opError("looking up the unfinished campaign", &err)
 	cs, err := db.campaigns(ctx, `WHERE l.name = ? AND c.status = 'sending'`, list)
 	if err != nil || len(cs) == 0 {
 		return nil, err
@@ -68,7 +70,8 @@ func (db *DB) UnfinishedCampaign(ctx context.Context, list string) (*newsletter.
 // one INSERT ... SELECT. A digest with no candidates returns newsletter.ErrNothingNew
 // and creates nothing (but records the schedule run when spec names one).
 // A list with an unfinished campaign, or a key already used, is ECONFLICT.
-func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) (*newsletter.Campaign, error) {
+func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) (c *newsletter.Campaign, err error) {
+	defer opError("creating the campaign", &err)
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -79,26 +82,8 @@ func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) 
 	if err != nil {
 		return nil, err
 	}
-	if spec.Schedule != "" {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schedule_runs WHERE schedule = ? AND period = ?`, spec.Schedule, spec.Period).Scan(&n); err != nil {
-			return nil, err
-		} else if n > 0 {
-			return nil, newsletter.Errorf(newsletter.ECONFLICT, "schedule %s already ran for %s", spec.Schedule, spec.Period)
-		}
-	}
-	var busy int64
-	err = tx.QueryRowContext(ctx, `SELECT id FROM campaigns WHERE list_id = ? AND status = 'sending'`, lid).Scan(&busy)
-	if err == nil {
-		return nil, newsletter.Errorf(newsletter.ECONFLICT, "list %s has unfinished campaign %d; it is resumed first", spec.List, busy)
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	if err := campaignConflicts(ctx, tx, spec, lid); err != nil {
 		return nil, err
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM campaigns WHERE key = ?`, spec.Key).Scan(&n); err != nil {
-		return nil, err
-	} else if n > 0 {
-		return nil, newsletter.Errorf(newsletter.ECONFLICT, "campaign %s was %w", spec.Key, newsletter.ErrAlreadySent)
 	}
 
 	var ids []int64
@@ -143,16 +128,7 @@ func (db *DB) CreateCampaign(ctx context.Context, spec newsletter.CampaignSpec) 
 			return nil, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (campaign_id, subscriber_id, email, status, updated_at)
-		SELECT ?, s.id, s.email, 'pending', ?
-		FROM subscribers s JOIN list_members m ON m.subscriber_id = s.id
-		WHERE m.list_id = ? AND s.status = 'active'
-		AND (NOT EXISTS (SELECT 1 FROM subscriber_categories sc WHERE sc.subscriber_id = s.id)
-			OR EXISTS (SELECT 1 FROM subscriber_categories sc
-				JOIN article_categories ac ON ac.category_id = sc.category_id
-				JOIN campaign_articles ca ON ca.article_id = ac.article_id
-				WHERE sc.subscriber_id = s.id AND ca.campaign_id = ?))
-		ORDER BY s.id`, cid, now, lid, cid); err != nil {
+	if err := enqueue(ctx, tx, cid, lid, now); err != nil {
 		return nil, err
 	}
 	if spec.Schedule != "" {
@@ -174,7 +150,8 @@ func formatDate(t time.Time) string {
 }
 
 // CampaignArticles returns the articles of a campaign, newest first.
-func (db *DB) CampaignArticles(ctx context.Context, id int64) ([]*newsletter.Article, error) {
+func (db *DB) CampaignArticles(ctx context.Context, id int64) (arts []*newsletter.Article, err error) {
+	defer opError("reading the campaign's articles", &err)
 	return db.queryArticles(ctx, `SELECT `+articleColumns+` FROM articles a
 		JOIN campaign_articles ca ON ca.article_id = a.id WHERE ca.campaign_id = ?
 		ORDER BY a.published DESC, a.slug`, id)
@@ -213,12 +190,14 @@ func (db *DB) campaigns(ctx context.Context, where string, args ...any) ([]*news
 }
 
 // Campaigns returns every campaign, newest first.
-func (db *DB) Campaigns(ctx context.Context) ([]*newsletter.Campaign, error) {
+func (db *DB) Campaigns(ctx context.Context) (cs []*newsletter.Campaign, err error) {
+	defer opError("listing campaigns", &err)
 	return db.campaigns(ctx, "")
 }
 
 // Campaign returns one campaign.
-func (db *DB) Campaign(ctx context.Context, id int64) (*newsletter.Campaign, error) {
+func (db *DB) Campaign(ctx context.Context, id int64) (c *newsletter.Campaign, err error) {
+	defer opError("reading the campaign", &err)
 	cs, err := db.campaigns(ctx, "WHERE c.id = ?", id)
 	if err != nil {
 		return nil, err
@@ -233,7 +212,8 @@ func (db *DB) Campaign(ctx context.Context, id int64) (*newsletter.Campaign, err
 // a crashed run left in sending become unknown (they may or may not have
 // gone out), and with resendUnknown, unknown deliveries become pending
 // again. It returns how many deliveries are unknown.
-func (db *DB) PrepareResume(ctx context.Context, id int64, resendUnknown bool) (int, error) {
+func (db *DB) PrepareResume(ctx context.Context, id int64, resendUnknown bool) (unknown int, err error) {
+	defer opError("preparing the campaign to resume", &err)
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
@@ -263,7 +243,8 @@ func (db *DB) PrepareResume(ctx context.Context, id int64, resendUnknown bool) (
 // FinishCampaign marks a campaign done when none of its deliveries is
 // pending or sending (deferred ones wait for RetryDeferred), and reports
 // whether it is done.
-func (db *DB) FinishCampaign(ctx context.Context, id int64) (bool, error) {
+func (db *DB) FinishCampaign(ctx context.Context, id int64) (done bool, err error) {
+	defer opError("finishing the campaign", &err)
 	ctx = context.WithoutCancel(ctx) // runs after an interrupt too
 	res, err := db.db.ExecContext(ctx, `UPDATE campaigns SET status = 'done', finished_at = ?
 		WHERE id = ? AND status = 'sending'
@@ -285,7 +266,8 @@ func (db *DB) FinishCampaign(ctx context.Context, id int64) (bool, error) {
 // for good; those last tried at or before due become pending, and their
 // campaign sending again, so that it is resumed. It returns the campaign readied (nil when none is
 // due) and how many deliveries expired.
-func (db *DB) RetryDeferred(ctx context.Context, list string, after int64, due time.Time, lifetime time.Duration) (*newsletter.Campaign, int, error) {
+func (db *DB) RetryDeferred(ctx context.Context, list string, after int64, due time.Time, lifetime time.Duration) (readied *newsletter.Campaign, expiredCount int, err error) {
+	defer opError("readying deferred deliveries", &err)
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, err
@@ -325,4 +307,49 @@ func (db *DB) RetryDeferred(ctx context.Context, list string, after int64, due t
 	}
 	c, err := db.Campaign(ctx, cid)
 	return c, int(expired), err
+}
+
+// campaignConflicts refuses a campaign whose schedule period already ran,
+// whose list has an unfinished campaign, or whose key was used.
+func campaignConflicts(ctx context.Context, tx *sql.Tx, spec newsletter.CampaignSpec, lid int64) error {
+	if spec.Schedule != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schedule_runs WHERE schedule = ? AND period = ?`, spec.Schedule, spec.Period).Scan(&n); err != nil {
+			return err
+		} else if n > 0 {
+			return newsletter.Errorf(newsletter.ECONFLICT, "schedule %s already ran for %s", spec.Schedule, spec.Period)
+		}
+	}
+	var busy int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM campaigns WHERE list_id = ? AND status = 'sending'`, lid).Scan(&busy)
+	if err == nil {
+		return newsletter.Errorf(newsletter.ECONFLICT, "list %s has unfinished campaign %d; it is resumed first", spec.List, busy)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM campaigns WHERE key = ?`, spec.Key).Scan(&n); err != nil {
+		return err
+	} else if n > 0 {
+		return newsletter.Errorf(newsletter.ECONFLICT, "campaign %s was %w", spec.Key, newsletter.ErrAlreadySent)
+	}
+	return nil
+}
+
+// enqueue queues one pending delivery of a campaign for each active member
+// of the list whose categories meet the campaign's articles (a member with
+// none takes all): the rule of newsletter.MatchArticles, in one
+// INSERT ... SELECT.
+func enqueue(ctx context.Context, tx *sql.Tx, cid, lid int64, now string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (campaign_id, subscriber_id, email, status, updated_at)
+		SELECT ?, s.id, s.email, 'pending', ?
+		FROM subscribers s JOIN list_members m ON m.subscriber_id = s.id
+		WHERE m.list_id = ? AND s.status = 'active'
+		AND (NOT EXISTS (SELECT 1 FROM subscriber_categories sc WHERE sc.subscriber_id = s.id)
+			OR EXISTS (SELECT 1 FROM subscriber_categories sc
+				JOIN article_categories ac ON ac.category_id = sc.category_id
+				JOIN campaign_articles ca ON ca.article_id = ac.article_id
+				WHERE sc.subscriber_id = s.id AND ca.campaign_id = ?))
+		ORDER BY s.id`, cid, now, lid, cid)
+	return err
 }

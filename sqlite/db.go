@@ -1,6 +1,10 @@
 // Package sqlite is the store of the newsletter tool: one SQLite file in WAL
-// mode holding articles, subscribers, campaigns and the delivery log. It is
-// the only package that imports the SQLite driver.
+// mode holding articles, feeds, subscribers and their suppression list,
+// campaigns, the delivery log, schedule runs, settings and the sender lease.
+// It is the only package that imports the SQLite driver. It stores and
+// decides nothing: the rules it applies in SQL (who is enqueued, when an
+// address is bounced, who may be made active) come from the root package,
+// and tests pin the SQL to them. Its errors say which operation failed.
 package sqlite
 
 import (
@@ -195,6 +199,11 @@ func (db *DB) applyMigration(ctx context.Context, m migration) error {
 	if _, err := tx.ExecContext(ctx, string(src)); err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
+	if step := migrationStep(m.version); step != nil {
+		if err := step(ctx, tx, db.nowText()); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 		m.version, strings.TrimPrefix(m.name, "migrations/"), db.nowText()); err != nil {
 		return err
@@ -224,10 +233,15 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// placeholders returns "?, ?, ?" for n values.
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
+// opError says which store operation failed, for an error that does not
+// say it already: an application error keeps its own message.
+func opError(op string, err *error) {
+	if *err == nil {
+		return
 	}
-	return strings.Repeat("?, ", n-1) + "?"
+	var ae *newsletter.Error
+	if errors.As(*err, &ae) {
+		return
+	}
+	*err = fmt.Errorf("%s: %w", op, *err)
 }

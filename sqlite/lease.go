@@ -36,7 +36,8 @@ func (e *LeaseHeldError) Unwrap() error {
 // AcquireLease takes the sender lease for ttl when it is free, expired, or
 // held by a process that isDead says has died. Otherwise it returns an
 // ECONFLICT error naming the holder.
-func (db *DB) AcquireLease(ctx context.Context, l Lease, ttl time.Duration, isDead func(Lease) bool) error {
+func (db *DB) AcquireLease(ctx context.Context, l Lease, ttl time.Duration, isDead func(Lease) bool) (err error) {
+	defer opError("taking the sender lease", &err)
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -65,7 +66,8 @@ func (db *DB) AcquireLease(ctx context.Context, l Lease, ttl time.Duration, isDe
 }
 
 // RenewLease extends the lease held by holder; it fails if another took it.
-func (db *DB) RenewLease(ctx context.Context, holder string, ttl time.Duration) error {
+func (db *DB) RenewLease(ctx context.Context, holder string, ttl time.Duration) (err error) {
+	defer opError("renewing the sender lease", &err)
 	res, err := db.db.ExecContext(ctx, `UPDATE sender_lease SET expires_at = ? WHERE id = 1 AND holder = ?`, formatTime(db.now().Add(ttl)), holder)
 	if err != nil {
 		return err
@@ -77,7 +79,8 @@ func (db *DB) RenewLease(ctx context.Context, holder string, ttl time.Duration) 
 }
 
 // ReleaseLease gives the lease up if holder has it.
-func (db *DB) ReleaseLease(ctx context.Context, holder string) error {
-	_, err := db.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM sender_lease WHERE id = 1 AND holder = ?`, holder)
+func (db *DB) ReleaseLease(ctx context.Context, holder string) (err error) {
+	defer opError("releasing the sender lease", &err)
+	_, err = db.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM sender_lease WHERE id = 1 AND holder = ?`, holder)
 	return err
 }

@@ -4,323 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"iter"
-	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/example/newsletter"
 )
-
-// importer holds the prepared statements and caches of one import
-// transaction.
-type importer struct {
-	tx                                  *sql.Tx
-	now                                 string
-	find, insert, update, setStatus     *sql.Stmt
-	delCats, addCat, addMember, members *sql.Stmt
-	cats                                *sql.Stmt
-	categoryIDs                         map[string]int64 // key → id
-	listIDs                             map[string]int64
-}
-
-func newImporter(ctx context.Context, tx *sql.Tx, now string) (*importer, error) {
-	im := &importer{tx: tx, now: now, categoryIDs: map[string]int64{}, listIDs: map[string]int64{}}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&im.find, `SELECT id, name, status FROM subscribers WHERE email = ?`},
-		{&im.insert, `INSERT INTO subscribers (email, name, status, status_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`},
-		{&im.update, `UPDATE subscribers SET name = ?, updated_at = ? WHERE id = ?`},
-		{&im.setStatus, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ?, hard_failures = 0 WHERE id = ?`},
-		{&im.delCats, `DELETE FROM subscriber_categories WHERE subscriber_id = ?`},
-		{&im.addCat, `INSERT OR IGNORE INTO subscriber_categories (subscriber_id, category_id, position) VALUES (?, ?, ?)`},
-		{&im.addMember, `INSERT OR IGNORE INTO list_members (list_id, subscriber_id, created_at) VALUES (?, ?, ?)`},
-		{&im.members, `SELECT list_id FROM list_members WHERE subscriber_id = ?`},
-		{&im.cats, `SELECT category_id FROM subscriber_categories WHERE subscriber_id = ? ORDER BY position`},
-	} {
-		st, err := tx.PrepareContext(ctx, p.sql)
-		if err != nil {
-			return nil, err
-		}
-		*p.dst = st
-	}
-	return im, nil
-}
-
-func (im *importer) close() {
-	for _, st := range []*sql.Stmt{im.find, im.insert, im.update, im.setStatus, im.delCats, im.addCat, im.addMember, im.members, im.cats} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
-func (im *importer) categoryID(ctx context.Context, name string) (int64, error) {
-	key := newsletter.CategoryKey(name)
-	if id, ok := im.categoryIDs[key]; ok {
-		return id, nil
-	}
-	id, err := ensureCategory(ctx, im.tx, name)
-	if err == nil {
-		im.categoryIDs[key] = id
-	}
-	return id, err
-}
-
-func (im *importer) listID(ctx context.Context, name string) (int64, error) {
-	if id, ok := im.listIDs[name]; ok {
-		return id, nil
-	}
-	id, err := ensureList(ctx, im.tx, name, im.now)
-	if err == nil {
-		im.listIDs[name] = id
-	}
-	return id, err
-}
-
-// ensureList returns the id of the named list, creating it.
-func ensureList(ctx context.Context, tx *sql.Tx, name, now string) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM lists WHERE name = ?`, name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		res, err := tx.ExecContext(ctx, `INSERT INTO lists (name, created_at) VALUES (?, ?)`, name, now)
-		if err != nil {
-			return 0, err
-		}
-		return res.LastInsertId()
-	}
-	return id, err
-}
-
-// upsert stores one input and says what it did.
-func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, extraLists []string, resubscribe bool) (newsletter.UpsertResult, error) {
-	lists := append(slices.Clone(in.Lists), extraLists...)
-	if len(lists) == 0 {
-		lists = []string{newsletter.DefaultList}
-	}
-	var id int64
-	var name, status string
-	err := im.find.QueryRowContext(ctx, in.Email).Scan(&id, &name, &status)
-	result := newsletter.Unchanged
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		st := in.Status
-		if st == "" {
-			st = newsletter.StatusActive
-		}
-		res, err := im.insert.ExecContext(ctx, in.Email, in.Name, st, im.now, im.now, im.now)
-		if err != nil {
-			return "", err
-		}
-		if id, err = res.LastInsertId(); err != nil {
-			return "", err
-		}
-		if err := im.setCategories(ctx, id, in.Categories); err != nil {
-			return "", err
-		}
-		result = newsletter.Added
-	case err != nil:
-		return "", err
-	default:
-		if in.HasName && in.Name != name {
-			if _, err := im.update.ExecContext(ctx, in.Name, im.now, id); err != nil {
-				return "", err
-			}
-			result = newsletter.Updated
-		}
-		if next := nextStatus(status, in.Status, resubscribe); next != status {
-			if _, err := im.setStatus.ExecContext(ctx, next, im.now, im.now, id); err != nil {
-				return "", err
-			}
-			result = newsletter.Updated
-		}
-		if in.HasCategories {
-			changed, err := im.categoriesDiffer(ctx, id, in.Categories)
-			if err != nil {
-				return "", err
-			}
-			if changed {
-				if err := im.setCategories(ctx, id, in.Categories); err != nil {
-					return "", err
-				}
-				result = newsletter.Updated
-			}
-		}
-	}
-	added, err := im.join(ctx, id, lists)
-	if err != nil {
-		return "", err
-	}
-	if added && result == newsletter.Unchanged {
-		result = newsletter.Updated
-	}
-	return result, nil
-}
-
-// nextStatus applies the status rule: an unsubscribed, bounced or complained
-// address is never made active (or unconfirmed) again except on the
-// reader's own request (resubscribe); any other move is allowed.
-func nextStatus(current, wanted string, resubscribe bool) string {
-	if wanted == "" || wanted == current {
-		return current
-	}
-	if newsletter.Blocked(current) && !newsletter.Blocked(wanted) && !resubscribe {
-		return current
-	}
-	return wanted
-}
-
-func (im *importer) categoriesDiffer(ctx context.Context, id int64, names []string) (bool, error) {
-	rows, err := im.cats.QueryContext(ctx, id)
-	if err != nil {
-		return false, err
-	}
-	var have []int64
-	for rows.Next() {
-		var c int64
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return false, err
-		}
-		have = append(have, c)
-	}
-	rows.Close()
-	if len(have) != len(names) {
-		return true, nil
-	}
-	for i, n := range names {
-		cid, err := im.categoryID(ctx, n)
-		if err != nil {
-			return false, err
-		}
-		if have[i] != cid {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func (im *importer) setCategories(ctx context.Context, id int64, names []string) error {
-	if _, err := im.delCats.ExecContext(ctx, id); err != nil {
-		return err
-	}
-	for i, n := range names {
-		cid, err := im.categoryID(ctx, n)
-		if err != nil {
-			return err
-		}
-		if _, err := im.addCat.ExecContext(ctx, id, cid, i); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// join adds the subscriber to lists and reports whether any membership is
-// new.
-func (im *importer) join(ctx context.Context, id int64, lists []string) (bool, error) {
-	added := false
-	for _, l := range lists {
-		lid, err := im.listID(ctx, l)
-		if err != nil {
-			return false, err
-		}
-		res, err := im.addMember.ExecContext(ctx, lid, id, im.now)
-		if err != nil {
-			return false, err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			added = true
-		}
-	}
-	return added, nil
-}
-
-// ImportSubscribers stores every valid input of rows in one transaction.
-// rows yields an EINVALID error for each invalid row; it is passed to
-// opts.OnReject and counted (any other error ends the import). With opts.Strict any invalid row rolls the
-// whole import back.
-func (db *DB) ImportSubscribers(ctx context.Context, rows iter.Seq2[*newsletter.SubscriberInput, error], opts newsletter.ImportOptions) (newsletter.ImportCounts, error) {
-	var counts newsletter.ImportCounts
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return counts, err
-	}
-	defer tx.Rollback()
-	im, err := newImporter(ctx, tx, db.nowText())
-	if err != nil {
-		return counts, err
-	}
-	defer im.close()
-	for in, rerr := range rows {
-		if rerr != nil {
-			if newsletter.ErrorCode(rerr) != newsletter.EINVALID {
-				return counts, rerr // a read failure, not a bad row
-			}
-			counts.Rejected++
-			if opts.OnReject != nil {
-				opts.OnReject(rerr)
-			}
-			continue
-		}
-		if counts.Rejected > 0 && opts.Strict {
-			continue // nothing will be stored; keep reading to report every bad row
-		}
-		r, err := im.upsert(ctx, in, opts.Lists, opts.Resubscribe)
-		if err != nil {
-			return counts, err
-		}
-		switch r {
-		case newsletter.Added:
-			counts.Added++
-		case newsletter.Updated:
-			counts.Updated++
-		default:
-			counts.Unchanged++
-		}
-		if err := ctx.Err(); err != nil {
-			return counts, err
-		}
-	}
-	if opts.Strict && counts.Rejected > 0 {
-		return newsletter.ImportCounts{Rejected: counts.Rejected}, newsletter.Errorf(newsletter.EINVALID, "%d invalid row(s); --strict: nothing was stored", counts.Rejected)
-	}
-	return counts, tx.Commit()
-}
-
-// AddSubscriber stores one subscriber. An unsubscribed, bounced or
-// complained address is refused unless resubscribe, which makes it active.
-func (db *DB) AddSubscriber(ctx context.Context, in *newsletter.SubscriberInput, lists []string, resubscribe bool) (newsletter.UpsertResult, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return "", err
-	}
-	defer tx.Rollback()
-	var status string
-	err = tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE email = ?`, in.Email).Scan(&status)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return "", err
-	}
-	if newsletter.Blocked(status) && !resubscribe {
-		return "", newsletter.Errorf(newsletter.ECONFLICT, "%s is %s; add --resubscribe only at that person's own request", in.Email, status)
-	}
-	if resubscribe && in.Status == "" {
-		in.Status = newsletter.StatusActive
-	}
-	im, err := newImporter(ctx, tx, db.nowText())
-	if err != nil {
-		return "", err
-	}
-	defer im.close()
-	r, err := im.upsert(ctx, in, lists, resubscribe)
-	if err != nil {
-		return "", err
-	}
-	return r, tx.Commit()
-}
 
 // SetSubscriberStatus changes the status of the subscriber with email. It
 // returns ENOTFOUND for an unknown address.
@@ -340,28 +28,47 @@ func (db *DB) SetSubscriberStatus(ctx context.Context, email, status string) (ch
 		return false, nil
 	}
 	now := db.nowText()
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ? WHERE email = ?`, status, now, now, email); err != nil {
+	// Leaving also voids the confirmation link in the mailbox, so that it
+	// cannot undo this.
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_changed_at = ?, updated_at = ?,
+		confirm_nonce = CASE WHEN ? THEN '' ELSE confirm_nonce END WHERE email = ?`, status, now, now, newsletter.Blocked(status), email); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()
 }
 
 // RemoveSubscriber deletes a subscriber, their categories and memberships.
-// The delivery log keeps its rows, with the address.
-func (db *DB) RemoveSubscriber(ctx context.Context, email string) error {
+// The delivery log keeps its rows, with the address. An unsubscribed,
+// bounced or complained address is remembered in the suppression list, as
+// a keyed hash, so no import, sign-up or add without resubscribe makes it
+// active again; it reports that status ("" for none).
+func (db *DB) RemoveSubscriber(ctx context.Context, email string) (remembered string, err error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE email = ?`, email)
-	if err != nil {
-		return err
+	var status string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE email = ?`, email).Scan(&status); errors.Is(err, sql.ErrNoRows) {
+		return "", newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
+	} else if err != nil {
+		return "", err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %s", email)
+	if newsletter.Blocked(status) {
+		key, err := suppressionKey(ctx, tx)
+		if err != nil {
+			return "", err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO suppressions (hash, status, created_at) VALUES (?, ?, ?)`,
+			addressHash(key, email), status, db.nowText()); err != nil {
+			return "", err
+		}
+		remembered = status
 	}
-	return tx.Commit()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE email = ?`, email); err != nil {
+		return "", err
+	}
+	return remembered, tx.Commit()
 }
 
 // EachSubscriber calls fn for each subscriber matching filter, ordered by
@@ -443,11 +150,23 @@ func (db *DB) SubscriberByEmail(ctx context.Context, email string) (*newsletter.
 	return out[0], nil
 }
 
-// SubscriberByID returns one subscriber.
+// SubscriberByID returns one subscriber. An id merged into another
+// subscriber (two spellings of one mailbox) returns that subscriber.
 func (db *DB) SubscriberByID(ctx context.Context, id int64) (*newsletter.Subscriber, error) {
 	out, err := db.Subscribers(ctx, newsletter.SubscriberFilter{ID: id})
 	if err != nil {
 		return nil, err
+	}
+	if len(out) == 0 {
+		var to int64
+		if err := db.db.QueryRowContext(ctx, `SELECT subscriber_id FROM subscriber_aliases WHERE id = ?`, id).Scan(&to); err == nil {
+			out, err = db.Subscribers(ctx, newsletter.SubscriberFilter{ID: to})
+			if err != nil {
+				return nil, err
+			}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
 	}
 	if len(out) == 0 {
 		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %d", id)
@@ -507,98 +226,4 @@ func (db *DB) Lists(ctx context.Context) ([]newsletter.List, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, rows.Err()
-}
-
-// RequestSubscription records a sign-up from the subscribe form: a new
-// address is stored as unconfirmed with its categories and list; a known one
-// keeps its status until it confirms. It reports whether a confirmation mail
-// should go out now: not for an active subscriber, and not twice within
-// cooldown (so the form cannot be used to flood someone's mailbox).
-func (db *DB) RequestSubscription(ctx context.Context, in *newsletter.SubscriberInput, list string, cooldown time.Duration) (*newsletter.Subscriber, bool, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, false, err
-	}
-	defer tx.Rollback()
-	now := db.now()
-	// The public form may choose categories, never create them.
-	for _, c := range in.Categories {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM categories WHERE key = ?`, newsletter.CategoryKey(c)).Scan(&n); err != nil {
-			return nil, false, err
-		} else if n == 0 {
-			return nil, false, newsletter.Errorf(newsletter.EINVALID, "no category %q", c)
-		}
-	}
-	var id int64
-	var status, sentAt string
-	err = tx.QueryRowContext(ctx, `SELECT id, status, confirm_sent_at FROM subscribers WHERE email = ?`, in.Email).Scan(&id, &status, &sentAt)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		im, err := newImporter(ctx, tx, formatTime(now))
-		if err != nil {
-			return nil, false, err
-		}
-		defer im.close()
-		in.Status = newsletter.StatusUnconfirmed
-		if _, err := im.upsert(ctx, in, []string{list}, false); err != nil {
-			return nil, false, err
-		}
-	case err != nil:
-		return nil, false, err
-	case status == newsletter.StatusActive:
-		return nil, false, tx.Commit()
-	default:
-		if t := parseTime(sentAt); !t.IsZero() && now.Sub(t) < cooldown {
-			return nil, false, tx.Commit()
-		}
-		if status == newsletter.StatusUnconfirmed && in.HasCategories {
-			im, err := newImporter(ctx, tx, formatTime(now))
-			if err != nil {
-				return nil, false, err
-			}
-			defer im.close()
-			if err := im.setCategories(ctx, id, in.Categories); err != nil {
-				return nil, false, err
-			}
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ? WHERE email = ?`, formatTime(now), in.Email); err != nil {
-		return nil, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, false, err
-	}
-	s, err := db.SubscriberByEmail(ctx, in.Email)
-	return s, err == nil, err
-}
-
-// ConfirmSubscription makes a subscriber active after they followed the
-// link of a confirmation mail sent within maxAge. An unsubscribed, bounced
-// or complained address is made active this way too: confirming is the
-// person's own request.
-func (db *DB) ConfirmSubscription(ctx context.Context, id int64, maxAge time.Duration) (bool, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	var status, sentAt string
-	if err := tx.QueryRowContext(ctx, `SELECT status, confirm_sent_at FROM subscribers WHERE id = ?`, id).Scan(&status, &sentAt); errors.Is(err, sql.ErrNoRows) {
-		return false, newsletter.Errorf(newsletter.ENOTFOUND, "no subscriber %d", id)
-	} else if err != nil {
-		return false, err
-	}
-	if status == newsletter.StatusActive {
-		return false, nil
-	}
-	now := db.now()
-	if t := parseTime(sentAt); t.IsZero() || now.Sub(t) > maxAge {
-		return false, newsletter.Errorf(newsletter.EINVALID, "this confirmation link has expired; please subscribe again")
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'active', status_changed_at = ?, updated_at = ?, hard_failures = 0 WHERE id = ?`,
-		formatTime(now), formatTime(now), id); err != nil {
-		return false, err
-	}
-	return true, tx.Commit()
 }

@@ -3,9 +3,7 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -17,26 +15,6 @@ import (
 	"github.com/example/newsletter/subscribers"
 )
 
-// rows adapts a CSV reader to the import sequence, as the CLI does.
-func rows(rd *subscribers.Reader) func(func(*newsletter.SubscriberInput, error) bool) {
-	return func(yield func(*newsletter.SubscriberInput, error) bool) {
-		for {
-			row, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			var in *newsletter.SubscriberInput
-			if err == nil {
-				in = &newsletter.SubscriberInput{Email: row.Email, Name: row.Name, HasName: rd.HasName && row.Name != "",
-					Categories: row.Categories, HasCategories: rd.HasCategories, Lists: row.Lists, Status: row.Status}
-			}
-			if !yield(in, err) {
-				return
-			}
-		}
-	}
-}
-
 func importCSV(tb testing.TB, db *sqlite.DB, src string, opts newsletter.ImportOptions) (newsletter.ImportCounts, []string, error) {
 	tb.Helper()
 	rd, err := subscribers.NewReader(strings.NewReader(src))
@@ -45,7 +23,7 @@ func importCSV(tb testing.TB, db *sqlite.DB, src string, opts newsletter.ImportO
 	}
 	var rejected []string
 	opts.OnReject = func(err error) { rejected = append(rejected, err.Error()) }
-	counts, err := db.ImportSubscribers(context.Background(), rows(rd), opts)
+	counts, err := db.ImportSubscribers(context.Background(), rd.Inputs(), opts)
 	return counts, rejected, err
 }
 
@@ -176,10 +154,10 @@ func TestRemoveAndUnsubscribe(t *testing.T) {
 	if changed, _ := db.SetSubscriberStatus(ctx, "ana@example.org", "unsubscribed"); changed {
 		t.Error("second unsubscribe reported a change")
 	}
-	if err := db.RemoveSubscriber(ctx, "ben@example.org"); err != nil {
+	if _, err := db.RemoveSubscriber(ctx, "ben@example.org"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RemoveSubscriber(ctx, "ben@example.org"); newsletter.ErrorCode(err) != newsletter.ENOTFOUND {
+	if _, err := db.RemoveSubscriber(ctx, "ben@example.org"); newsletter.ErrorCode(err) != newsletter.ENOTFOUND {
 		t.Errorf("second remove: %v", err)
 	}
 	lists, _ := db.Lists(ctx)
@@ -317,7 +295,7 @@ func TestPrepareResumeAndRemoveKeepsLog(t *testing.T) {
 		t.Fatalf("--resend-unknown: %d unknown, %s", n, status())
 	}
 	// Removing a subscriber keeps the log's rows, with the address.
-	if err := db.RemoveSubscriber(ctx, "a@example.org"); err != nil {
+	if _, err := db.RemoveSubscriber(ctx, "a@example.org"); err != nil {
 		t.Fatal(err)
 	}
 	ds, _ = db.Deliveries(ctx, newsletter.DeliveryFilter{Email: "a@example.org"})

@@ -25,7 +25,9 @@ var idnaProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transition
 
 // NormalizeEmail trims and lower-cases an address and checks it is a bare
 // RFC 5322 addr-spec with a dotted domain: no display name, comment, angle
-// brackets, spaces or address literal. The error says what is wrong.
+// brackets, spaces or address literal. The domain is given in its one ASCII
+// form (IDNA A-labels: bücher.example becomes xn--bcher-kva.example), so a
+// mailbox written either way is one address. The error says what is wrong.
 func NormalizeEmail(s string) (string, error) {
 	addr := strings.TrimSpace(s)
 	if addr == "" {
@@ -50,8 +52,8 @@ func NormalizeEmail(s string) (string, error) {
 	if err := checkLocal(local, addr); err != nil {
 		return "", err
 	}
-	domain = strings.ToLower(domain)
-	if err := checkDomain(domain, addr); err != nil {
+	domain, err := checkDomain(strings.ToLower(domain), addr)
+	if err != nil {
 		return "", err
 	}
 	out := strings.ToLower(local) + "@" + domain
@@ -104,35 +106,40 @@ func checkLocal(local, addr string) error {
 	return nil
 }
 
-func checkDomain(domain, addr string) error {
+// checkDomain checks a lower-case domain and returns its ASCII form.
+func checkDomain(domain, addr string) (string, error) {
 	switch {
 	case domain == "":
-		return invalid("email %q has no domain after the @", clipQuote(addr))
+		return "", invalid("email %q has no domain after the @", clipQuote(addr))
 	case strings.HasPrefix(domain, "["):
-		return invalid("email %q: address literals are not accepted; use a domain name", clipQuote(addr))
+		return "", invalid("email %q: address literals are not accepted; use a domain name", clipQuote(addr))
 	case strings.HasSuffix(domain, "."):
-		return invalid("email %q: the domain ends with a dot", clipQuote(addr))
+		return "", invalid("email %q: the domain ends with a dot", clipQuote(addr))
 	case !strings.Contains(domain, "."):
-		return invalid("email %q: the domain needs a dot (like example.org)", clipQuote(addr))
+		return "", invalid("email %q: the domain needs a dot (like example.org)", clipQuote(addr))
 	}
 	ascii, err := idnaProfile.ToASCII(domain)
 	if err != nil {
-		return invalid("email %q: the domain is not valid", clipQuote(addr))
+		return "", invalid("email %q: the domain is not valid", clipQuote(addr))
+	}
+	if strings.HasSuffix(ascii, ".") || !strings.Contains(ascii, ".") {
+		// A full stop in another script (such as 。) maps to a dot.
+		return "", invalid("email %q: the domain needs a dot between its parts and none at the end", clipQuote(addr))
 	}
 	for _, label := range strings.Split(ascii, ".") {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return invalid("email %q: the domain has an empty, over-long or hyphen-edged part", clipQuote(addr))
+			return "", invalid("email %q: the domain has an empty, over-long or hyphen-edged part", clipQuote(addr))
 		}
 		for _, c := range []byte(label) {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return invalid("email %q: the domain has %q", clipQuote(addr), c)
+				return "", invalid("email %q: the domain has %q", clipQuote(addr), c)
 			}
 		}
 	}
 	if tld := ascii[strings.LastIndexByte(ascii, '.')+1:]; strings.Trim(tld, "0123456789") == "" {
-		return invalid("email %q: the domain's last part cannot be a number", clipQuote(addr))
+		return "", invalid("email %q: the domain's last part cannot be a number", clipQuote(addr))
 	}
-	return nil
+	return ascii, nil
 }
 
 // CleanName removes control characters (CR and LF included), collapses

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/idna"
+
 	"github.com/example/newsletter/subscribers"
 )
 
@@ -16,7 +18,8 @@ func TestNormalizeEmail_Valid(t *testing.T) {
 		"{weird}!#$%&*=?^_`|~-@example.io": "{weird}!#$%&*=?^_`|~-@example.io",
 		`"quoted.local"@example.org`:       `"quoted.local"@example.org`,
 		`"a\"b"@example.org`:               `"a\"b"@example.org`,
-		"user@bücher.example":              "user@bücher.example",
+		"user@bücher.example":              "user@xn--bcher-kva.example",
+		"user@BÜCHER.Example":              "user@xn--bcher-kva.example",
 		"user@XN--BCHER-KVA.example":       "user@xn--bcher-kva.example",
 		"jürgen@example.de":                "jürgen@example.de",
 		"a@b.co":                           "a@b.co",
@@ -96,4 +99,34 @@ func TestCleanName(t *testing.T) {
 			t.Errorf("CleanName(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzNormalizeEmailIDNA: a normalised address normalises to itself, is ASCII
+// after the @, and the Unicode spelling of its domain is the same address.
+func FuzzNormalizeEmailIDNA(f *testing.F) {
+	for _, s := range []string{"reader@bücher.example", "reader@xn--bcher-kva.example", "READER@BÜCHER.example",
+		"a@b。example", `"q\"x"@example.org`, "jürgen@ÉXAMPLE.de", "x@xn--.org", "x@-a.org", "x@ß.de"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := subscribers.NormalizeEmail(s)
+		if err != nil {
+			return
+		}
+		again, err := subscribers.NormalizeEmail(out)
+		if err != nil || again != out {
+			t.Fatalf("NormalizeEmail(%q) = %q, which normalises to %q, %v", s, out, again, err)
+		}
+		domain := out[strings.LastIndexByte(out, '@')+1:]
+		for _, c := range []byte(domain) {
+			if c >= 0x80 {
+				t.Fatalf("NormalizeEmail(%q) = %q: the domain is not ASCII", s, out)
+			}
+		}
+		if u, err := idna.ToUnicode(domain); err == nil && u != domain {
+			if back, err := subscribers.NormalizeEmail(out[:len(out)-len(domain)] + u); err == nil && back != out {
+				t.Fatalf("%q and its Unicode spelling %q normalise apart: %q", out, u, back)
+			}
+		}
+	})
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
+	"unicode"
 
 	"github.com/example/newsletter"
 )
@@ -120,7 +122,12 @@ func (rd *Reader) Next() (*Row, error) {
 		if i < 0 || i >= len(rec) {
 			return ""
 		}
-		return rec[i]
+		return UnguardCell(rec[i])
+	}
+	for i, col := range []int{rd.email, rd.name, rd.categories, rd.lists, rd.status} {
+		if r, ok := oddLeadingSpace(cell(col)); ok {
+			return nil, &RowError{Line: line, Reason: fmt.Sprintf("the %s starts with %U; remove it (a spreadsheet may read what follows as a formula)", Columns[i], r)}
+		}
 	}
 	email, err := NormalizeEmail(cell(rd.email))
 	if err != nil {
@@ -182,9 +189,58 @@ func ValidListName(name string) error {
 	return nil
 }
 
+// formulaStart are the characters that make a spreadsheet read a cell as a
+// formula (OWASP's list for CSV injection).
+const formulaStart = "=+-@\t\r"
+
+// formulaLike reports whether a spreadsheet could take s for a formula, or s
+// is such a cell already guarded (so that guarding can be undone exactly).
+func formulaLike(s string) bool {
+	for strings.HasPrefix(s, "'") {
+		s = s[1:]
+	}
+	return s != "" && strings.ContainsRune(formulaStart, rune(s[0]))
+}
+
+// GuardCell returns s with a leading "'" when a spreadsheet could read it
+// as a formula, so the cell shows as text. UnguardCell undoes it.
+func GuardCell(s string) string {
+	if formulaLike(s) {
+		return "'" + s
+	}
+	return s
+}
+
+// UnguardCell removes the "'" GuardCell added.
+func UnguardCell(s string) string {
+	if strings.HasPrefix(s, "'") && formulaLike(s[1:]) {
+		return s[1:]
+	}
+	return s
+}
+
+// oddLeadingSpace returns the first white-space or control character of s
+// that comes before any other character and is not a plain space: such a
+// cell is an error rather than silently trimmed into something else.
+func oddLeadingSpace(s string) (rune, bool) {
+	for _, r := range s {
+		if r == ' ' {
+			continue
+		}
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return r, true
+		}
+		return 0, false
+	}
+	return 0, false
+}
+
 // Writer writes subscribers in the CSV format Reader reads.
 type Writer struct {
 	w *csv.Writer
+	// Raw writes cells as stored, without the "'" that keeps a spreadsheet
+	// from reading a cell as a formula.
+	Raw bool
 }
 
 // NewWriter writes the header row and returns a writer of records.
@@ -198,11 +254,42 @@ func NewWriter(w io.Writer) (*Writer, error) {
 
 // Write writes one subscriber.
 func (w *Writer) Write(s *newsletter.Subscriber) error {
-	return w.w.Write([]string{s.Email, s.Name, strings.Join(s.Categories, ";"), strings.Join(s.Lists, ";"), s.Status})
+	rec := []string{s.Email, s.Name, strings.Join(s.Categories, ";"), strings.Join(s.Lists, ";"), s.Status}
+	if !w.Raw {
+		for i, c := range rec {
+			rec[i] = GuardCell(c)
+		}
+	}
+	return w.w.Write(rec)
 }
 
 // Flush flushes buffered records and reports any write error.
 func (w *Writer) Flush() error {
 	w.w.Flush()
 	return w.w.Error()
+}
+
+// Inputs returns the rows as the store's import takes them: each valid row
+// as a newsletter.SubscriberInput (a column the file lacks leaves the stored
+// value alone), each invalid one as its error.
+func (r *Reader) Inputs() iter.Seq2[*newsletter.SubscriberInput, error] {
+	return func(yield func(*newsletter.SubscriberInput, error) bool) {
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			var in *newsletter.SubscriberInput
+			if err == nil {
+				in = &newsletter.SubscriberInput{
+					Email: row.Email, Name: row.Name, HasName: r.HasName && row.Name != "",
+					Categories: row.Categories, HasCategories: r.HasCategories,
+					Lists: row.Lists, Status: row.Status,
+				}
+			}
+			if !yield(in, err) {
+				return
+			}
+		}
+	}
 }

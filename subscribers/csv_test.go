@@ -164,3 +164,20 @@ func FuzzNormalizeEmail(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGuardCell: a guarded cell never starts a formula and unguards to
+// what it was.
+func FuzzGuardCell(f *testing.F) {
+	for _, s := range []string{"=1+1", "'=1", "''@x", "-2", "\t=A1", "plain", "'", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g := subscribers.GuardCell(s)
+		if g != "" && strings.ContainsRune("=+-@\t\r", rune(g[0])) {
+			t.Fatalf("GuardCell(%q) = %q starts a formula", s, g)
+		}
+		if back := subscribers.UnguardCell(g); back != s {
+			t.Fatalf("UnguardCell(GuardCell(%q)) = %q", s, back)
+		}
+	})
+}

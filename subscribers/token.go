@@ -23,6 +23,10 @@ type Token struct {
 	Purpose    string
 	Subscriber int64
 	List       string
+	// Nonce makes a confirmation link single-use: the store keeps the
+	// nonce of the link it mailed last and forgets it once used. Only
+	// PurposeConfirm tokens have one, and they must.
+	Nonce string
 }
 
 // ErrBadToken is returned for any token that does not verify. It says no
@@ -48,9 +52,19 @@ func NewSigner(secretHex string) (*Signer, error) {
 	return &Signer{key: key}, nil
 }
 
-// Sign returns a URL-safe token for t.
+// Sign returns a URL-safe token for t. The payload is "ID.LIST", or
+// "ID.NONCE.LIST" for a confirmation (a nonce is URL-safe base64, so holds
+// no dot; a list name may). A confirmation with a malformed nonce is signed
+// without it, so that it never verifies.
 func (s *Signer) Sign(t Token) string {
-	payload := strconv.FormatInt(t.Subscriber, 36) + "." + t.List
+	payload := strconv.FormatInt(t.Subscriber, 36) + "."
+	if t.Purpose == PurposeConfirm {
+		if validNonce(t.Nonce) {
+			payload += t.Nonce
+		}
+		payload += "."
+	}
+	payload += t.List
 	return b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(s.mac(t.Purpose, payload))
 }
 
@@ -71,7 +85,29 @@ func (s *Signer) Verify(purpose, tok string) (Token, error) {
 	if err != nil || id <= 0 {
 		return Token{}, ErrBadToken
 	}
-	return Token{Purpose: purpose, Subscriber: id, List: list}, nil
+	t := Token{Purpose: purpose, Subscriber: id, List: list}
+	if purpose == PurposeConfirm {
+		// Confirmation links mailed before nonces existed are refused:
+		// they could be used again and again.
+		var ok bool
+		if t.Nonce, t.List, ok = strings.Cut(list, "."); !ok || !validNonce(t.Nonce) || t.List == "" {
+			return Token{}, ErrBadToken
+		}
+	}
+	return t, nil
+}
+
+// validNonce reports whether n is 8 to 64 characters of URL-safe base64.
+func validNonce(n string) bool {
+	if len(n) < 8 || len(n) > 64 {
+		return false
+	}
+	for _, c := range []byte(n) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Signer) mac(purpose, payload string) []byte {

@@ -5,14 +5,15 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"embed"
-	"errors"
 	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,16 +63,25 @@ type Handler struct {
 
 	list        string // the list the sign-up form joins
 	sendConfirm SendConfirmation
+	limits      SignupLimits
+	limit       *limiter
 }
 
 // Option configures a Handler.
 type Option func(*Handler)
 
 // WithSignup enables the sign-up form (GET/POST /subscribe) and the
-// confirmation links (/confirm/TOKEN): new readers join list once they
-// confirm, by a mail that send delivers.
+// confirmation links (/confirm/TOKEN): readers join list once they
+// confirm, by a mail that send delivers. The mail holds the link and the
+// address, nothing typed into the form.
 func WithSignup(list string, send SendConfirmation) Option {
 	return func(h *Handler) { h.list, h.sendConfirm = list, send }
+}
+
+// WithSignupLimits sets the limits on confirmation mails; without it the
+// defaults hold.
+func WithSignupLimits(l SignupLimits) Option {
+	return func(h *Handler) { h.limits = l }
 }
 
 // New returns the handler.
@@ -84,6 +94,7 @@ func New(store newsletter.SubscriberStore, signer *subscribers.Signer, site Site
 		o(h)
 	}
 	if h.sendConfirm != nil {
+		h.limit = newLimiter(h.limits)
 		h.mux.HandleFunc("GET /subscribe", h.subscribePage)
 		h.mux.HandleFunc("POST /subscribe", h.subscribe)
 		h.mux.HandleFunc("GET /confirm/{token}", h.confirmPage)
@@ -102,7 +113,10 @@ const maxBody = 64 << 10
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	// No page may be framed (clickjacking): frame-ancestors for current
+	// browsers, X-Frame-Options for older ones.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Cache-Control", "no-store")
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -160,13 +174,8 @@ func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	oneClick := parseForm(r) && r.PostFormValue("List-Unsubscribe") == "One-Click"
 	s, tok, err := h.subscriber(r, subscribers.PurposeUnsubscribe)
 	if err != nil {
-		var ae *newsletter.Error
-		if oneClick && errors.As(err, &ae) && ae.Code == newsletter.ENOTFOUND {
-			// Removed already: nobody to mail, which is what was asked.
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.Write([]byte("Unsubscribed.\n"))
-			return
-		}
+		// A removed reader's link answers 404 like any other use of it: it
+		// names nobody, and nobody is mailed.
 		h.tokenError(w, err)
 		return
 	}
@@ -253,7 +262,8 @@ func (h *Handler) subscribePage(w http.ResponseWriter, r *http.Request) {
 }
 
 // subscribe takes the sign-up form. Whatever the address's state, the
-// answer is the same, so the form tells nobody who is subscribed.
+// answer is the same page with the same status, given before any mail is
+// sent, so the form tells nobody who is subscribed.
 func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(r) {
 		h.fail(w, http.StatusBadRequest, "The form could not be read.")
@@ -266,11 +276,15 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 			Message: "Please check the address: " + strings.TrimPrefix(newsletter.ErrorMessage(err), "email ")})
 		return
 	}
+	if !h.limit.allowClient(r) {
+		h.fail(w, http.StatusTooManyRequests, "There were too many sign-ups from your network just now; please try again in an hour.")
+		return
+	}
 	chosen := newsletter.UniqueCategories(r.PostForm["category"])
 	in := &newsletter.SubscriberInput{Email: email, Name: subscribers.CleanName(r.PostFormValue("name")), HasName: true,
 		Categories: chosen, HasCategories: true}
 	ctx := context.WithoutCancel(r.Context())
-	s, send, err := h.store.RequestSubscription(ctx, in, h.list, ConfirmCooldown)
+	s, nonce, err := h.store.RequestSubscription(ctx, in, h.list, ConfirmCooldown)
 	if err != nil {
 		if newsletter.ErrorCode(err) == newsletter.EINVALID {
 			h.fail(w, http.StatusBadRequest, newsletter.ErrorMessage(err))
@@ -280,17 +294,55 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusInternalServerError, "Something went wrong on our side; please try again in a minute.")
 		return
 	}
-	if send {
-		tok := h.signer.Sign(subscribers.Token{Purpose: subscribers.PurposeConfirm, Subscriber: s.ID, List: h.list})
-		link := strings.TrimRight(h.site.PublicURL, "/") + "/confirm/" + tok
-		if err := h.sendConfirm(ctx, s, link); err != nil {
-			h.log.Error("sending the confirmation", "email", email, "err", err)
-			h.fail(w, http.StatusServiceUnavailable, "We could not send the confirmation mail just now; please try again later.")
-			return
-		}
-		h.log.Info("confirmation sent", "email", email)
+	h.renderNow(w, http.StatusOK, pageData{Page: "check-mail", Email: email})
+	if nonce == "" {
+		return
 	}
-	h.render(w, http.StatusOK, pageData{Page: "check-mail", Email: email})
+	// After the answer: whether and when a mail goes out cannot show in it.
+	if !h.limit.allowMail() {
+		h.log.Warn("confirmation not sent: over the sign-up limit of all clients", "email", email)
+		h.cancel(ctx, s.ID, nonce)
+		return
+	}
+	tok := h.signer.Sign(subscribers.Token{Purpose: subscribers.PurposeConfirm, Subscriber: s.ID, List: h.list, Nonce: nonce})
+	link := strings.TrimRight(h.site.PublicURL, "/") + "/confirm/" + tok
+	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	if err := h.sendConfirm(sctx, &newsletter.Subscriber{ID: s.ID, Email: s.Email, Status: s.Status}, link); err != nil {
+		h.log.Error("sending the confirmation", "email", email, "err", err)
+		h.cancel(ctx, s.ID, nonce)
+		return
+	}
+	h.log.Info("confirmation sent", "email", email)
+}
+
+// sendTimeout bounds the sending of one confirmation mail.
+const sendTimeout = time.Minute
+
+// cancel takes back a confirmation that was not mailed, so the next request
+// is not held back by the cooldown.
+func (h *Handler) cancel(ctx context.Context, id int64, nonce string) {
+	if err := h.store.CancelConfirmation(ctx, id, nonce); err != nil {
+		h.log.Error("cancelling a confirmation", "subscriber", id, "err", err)
+	}
+}
+
+// renderNow renders a page and sends it to the client at once, complete
+// (with its length), so that work the handler goes on with cannot delay or
+// change it.
+func (h *Handler) renderNow(w http.ResponseWriter, code int, d pageData) {
+	d.Site = h.site
+	var b bytes.Buffer
+	if err := pages.ExecuteTemplate(&b, "page", d); err != nil {
+		h.log.Error("rendering page", "page", d.Page, "err", err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(code)
+	w.Write(b.Bytes())
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
@@ -300,16 +352,19 @@ func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// As with unsubscribing, a GET changes nothing: scanners follow links.
-	h.render(w, http.StatusOK, pageData{Page: "confirm", Email: s.Email, Status: s.Status})
+	// The button shows whatever the status: an active reader may be
+	// joining another list.
+	h.render(w, http.StatusOK, pageData{Page: "confirm", Email: s.Email})
 }
 
 func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
-	s, _, err := h.subscriber(r, subscribers.PurposeConfirm)
+	s, tok, err := h.subscriber(r, subscribers.PurposeConfirm)
 	if err != nil {
 		h.tokenError(w, err)
 		return
 	}
-	changed, err := h.store.ConfirmSubscription(context.WithoutCancel(r.Context()), s.ID, ConfirmMaxAge)
+	changed, err := h.store.ConfirmSubscription(context.WithoutCancel(r.Context()),
+		newsletter.Confirmation{Subscriber: s.ID, List: tok.List, Nonce: tok.Nonce}, ConfirmMaxAge)
 	if err != nil {
 		if newsletter.ErrorCode(err) == newsletter.EINVALID {
 			h.fail(w, http.StatusGone, newsletter.ErrorMessage(err))
@@ -319,7 +374,7 @@ func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if changed {
-		h.log.Info("subscription confirmed", "email", s.Email)
+		h.log.Info("subscription confirmed", "email", s.Email, "list", tok.List)
 	}
 	h.render(w, http.StatusOK, pageData{Page: "confirmed", Email: s.Email})
 }

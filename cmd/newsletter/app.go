@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/example/newsletter/config"
 	"github.com/example/newsletter/sqlite"
 )
 
@@ -25,7 +27,7 @@ type app struct {
 	quiet      bool
 	verbose    bool
 
-	cfg *Config
+	cfg *config.Config
 	db  *sqlite.DB
 	log *slog.Logger
 	// now is the clock; `schedule --now` sets it for the whole run.
@@ -63,6 +65,7 @@ A first run:
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed,
 130 interrupted (run the same command again to resume).`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -145,12 +148,12 @@ func (a *app) setup(cmd *cobra.Command) error {
 }
 
 // config loads the configuration once.
-func (a *app) config(cmd *cobra.Command) (*Config, error) {
+func (a *app) config(cmd *cobra.Command) (*config.Config, error) {
 	if a.cfg != nil {
 		return a.cfg, nil
 	}
 	explicit := cmd.Flags().Changed("config") || os.Getenv("NEWSLETTER_CONFIG") != ""
-	cfg, err := loadConfig(a.configPath, explicit)
+	cfg, err := config.Load(a.configPath, explicit)
 	if err != nil {
 		return nil, err
 	}
@@ -196,4 +199,37 @@ func groupCommand(use, short string) *cobra.Command {
 			return cmd.Help()
 		},
 	}
+}
+
+// version says which build this is: the module version when installed from
+// a tagged release, else the VCS commit it was built from (with +dirty for
+// uncommitted changes), as Go records them in the binary.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	var rev, when string
+	dirty := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return v + " (built without VCS information; go build -buildvcs=true records the commit)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += " with uncommitted changes"
+	}
+	return fmt.Sprintf("commit %s of %s, %s", rev, when, info.GoVersion)
 }

@@ -56,7 +56,7 @@ max_size (default 1 MB) is refused.`,
 			if err != nil {
 				return err
 			}
-			maxSize, err := cfg.maxArticleSize()
+			maxSize, err := cfg.MaxArticleSize()
 			if err != nil {
 				return err
 			}

@@ -12,7 +12,6 @@ import (
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/bounces"
 	"github.com/example/newsletter/mailer"
-	"github.com/example/newsletter/subscribers"
 	"github.com/example/newsletter/web"
 )
 
@@ -38,34 +37,14 @@ recorded once: reading the same mailbox again changes nothing more.`
 	return cmd
 }
 
-// bounceProcessor builds the processor every source goes through.
+// bounceProcessor builds the processor every source goes through, from
+// the campaign service (its store, VERP scheme and clock).
 func (a *app) bounceProcessor(cmd *cobra.Command) (*bounces.Processor, error) {
-	cfg, err := a.config(cmd)
+	svc, err := a.service(cmd, &mailFlags{}, false)
 	if err != nil {
 		return nil, err
 	}
-	db, err := a.store(cmd.Context())
-	if err != nil {
-		return nil, err
-	}
-	signer, err := linkSigner(cmd.Context(), cfg, db)
-	if err != nil {
-		return nil, err
-	}
-	verp, err := bounceVERP(cfg, signer)
-	if err != nil {
-		return nil, err
-	}
-	return &bounces.Processor{Store: db, VERP: verp, SoftLimit: cfg.Bounces.SoftLimit, Now: a.now, Logger: a.log}, nil
-}
-
-// bounceVERP returns the VERP scheme of bounces.return_path, nil when it
-// is not set.
-func bounceVERP(cfg *Config, signer *subscribers.Signer) (*bounces.VERP, error) {
-	if cfg.Bounces.ReturnPath == "" {
-		return nil, nil
-	}
-	return bounces.NewVERP(cfg.Bounces.ReturnPath, signer)
+	return svc.Bounces(a.cfg.Bounces.SoftLimit), nil
 }
 
 func (a *app) bouncesReadCommand() *cobra.Command {

@@ -22,6 +22,7 @@ type sendFlags struct {
 	dryRun        bool
 	testTo        string
 	resendUnknown bool
+	force         bool
 }
 
 func (f *sendFlags) add(cmd *cobra.Command) {
@@ -29,6 +30,7 @@ func (f *sendFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.list, "list", newsletter.DefaultList, "the `list` to send to")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "render every message, send none, create no campaign, print counts")
 	cmd.Flags().StringVar(&f.testTo, "test-to", "", "send one sample (a reader of every category, subject [TEST]) to `EMAIL`; records nothing")
+	cmd.Flags().BoolVar(&f.force, "force", false, "with --test-to: send the test even to an address that unsubscribed, bounced or complained")
 	cmd.Flags().BoolVar(&f.resendUnknown, "resend-unknown", false, "when resuming, resend messages whose delivery is unknown (risking a duplicate rather than a miss)")
 }
 
@@ -186,7 +188,7 @@ func (a *app) rehearse(ctx context.Context, svc *campaign.Service, f *sendFlags,
 			a.infof("nothing new for list %s since %s; no test sent", f.list, since.Format(newsletter.DateLayout))
 			return nil
 		}
-		if err := svc.TestSend(ctx, p, f.testTo); err != nil {
+		if err := svc.TestSend(ctx, p, f.testTo, f.force); err != nil {
 			return err
 		}
 		a.infof("sent a test of %d article(s) to %s via %s", len(p.Articles), f.testTo, svc.Transport)

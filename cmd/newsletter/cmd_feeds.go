@@ -3,88 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
-	"github.com/example/newsletter/articles"
+	"github.com/example/newsletter/config"
 	"github.com/example/newsletter/feeds"
 )
-
-// ArticlesConfig limits what is taken in as an article.
-type ArticlesConfig struct {
-	MaxSize string `toml:"max_size"` // "1 MB", "512 KB" or bytes; "" means 1 MB
-}
-
-// FeedConfig is one [[feed]] entry.
-type FeedConfig struct {
-	Name       string   `toml:"name"`
-	URL        string   `toml:"url"`
-	Categories []string `toml:"categories"`
-	List       string   `toml:"list"`
-}
-
-// maxArticleSize returns [articles] max_size in bytes.
-func (c *Config) maxArticleSize() (int64, error) {
-	s := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(c.Articles.MaxSize), " ", ""))
-	if s == "" {
-		return articles.DefaultMaxSize, nil
-	}
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, newsletter.Errorf(newsletter.EINVALID, "articles.max_size %q: write a size like \"1 MB\", \"512 KB\" or a number of bytes", c.Articles.MaxSize)
-	}
-	return n * mult, nil
-}
-
-// validateFeeds checks [articles] and the [[feed]] entries.
-func (c *Config) validateFeeds() error {
-	if _, err := c.maxArticleSize(); err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for i, f := range c.Feeds {
-		if f.Name == "" {
-			return newsletter.Errorf(newsletter.EINVALID, "feed %d has no name", i+1)
-		}
-		if seen[f.Name] {
-			return newsletter.Errorf(newsletter.EINVALID, "feed %q appears twice; give each [[feed]] its own name", f.Name)
-		}
-		seen[f.Name] = true
-		if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return newsletter.Errorf(newsletter.EINVALID, "feed %q: url %q must be an http:// or https:// address", f.Name, f.URL)
-		}
-	}
-	return nil
-}
-
-// feeds returns the [[feed]] entries.
-func (c *Config) feeds() []feeds.Feed {
-	out := make([]feeds.Feed, len(c.Feeds))
-	for i, f := range c.Feeds {
-		out[i] = feeds.Feed{Name: f.Name, URL: f.URL, Categories: f.Categories, List: f.List}
-	}
-	return out
-}
-
-// fetcher returns the feed fetcher the config describes.
-func (c *Config) fetcher() *feeds.Fetcher {
-	max, _ := c.maxArticleSize() // checked when the config loaded
-	return &feeds.Fetcher{SiteURL: c.Site.URL, MaxItem: max}
-}
 
 func (a *app) feedsCommand() *cobra.Command {
 	cmd := groupCommand("feeds", "Poll the [[feed]] entries of the config")
@@ -117,7 +43,7 @@ digest, so fetch by hand only to see what a feed gives.`,
 			if err != nil {
 				return err
 			}
-			list := cfg.feeds()
+			list := cfg.FeedList()
 			if len(list) == 0 {
 				return newsletter.Errorf(newsletter.EINVALID, "config %s has no [[feed]] entries; add one with name and url", a.configPath)
 			}
@@ -148,8 +74,8 @@ digest, so fetch by hand only to see what a feed gives.`,
 }
 
 // fetchFeeds fetches feeds and says on stderr what each gave.
-func (a *app) fetchFeeds(ctx context.Context, cfg *Config, store feeds.Store, list []feeds.Feed) (feeds.Result, error) {
-	res, err := cfg.fetcher().FetchAll(ctx, store, list)
+func (a *app) fetchFeeds(ctx context.Context, cfg *config.Config, store feeds.Store, list []feeds.Feed) (feeds.Result, error) {
+	res, err := cfg.Fetcher().FetchAll(ctx, store, list)
 	for _, r := range res.Feeds {
 		for _, e := range r.Skipped {
 			fmt.Fprintf(a.stderr, "skipped: %v\n", e)
@@ -177,11 +103,11 @@ func (a *app) fetchScheduleFeeds(ctx context.Context, store feeds.Store, name, l
 	if cfg == nil {
 		return
 	}
-	fs := feeds.ForList(cfg.feeds(), list)
+	fs := feeds.ForList(cfg.FeedList(), list)
 	if len(fs) == 0 {
 		return
 	}
-	res, err := cfg.fetcher().FetchAll(ctx, store, fs)
+	res, err := cfg.Fetcher().FetchAll(ctx, store, fs)
 	for _, r := range res.Feeds {
 		for _, e := range r.Skipped {
 			a.log.Warn("feed item skipped", "schedule", name, "feed", r.Name, "err", e.Error())

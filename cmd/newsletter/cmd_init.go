@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/config"
 )
 
 func (a *app) initCommand() *cobra.Command {
@@ -25,7 +26,7 @@ the database. It refuses to overwrite an existing config unless --force.`,
 			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return newsletter.Errorf(newsletter.EINVALID, "%s: %w", a.configPath, newsletter.PathCause(err))
 			}
-			if err := writeFileAtomic(a.configPath, []byte(renderConfigTemplate()), 0o600); err != nil {
+			if err := writeFileAtomic(a.configPath, []byte(config.Template()), 0o600); err != nil {
 				return newsletter.Errorf(newsletter.EINVALID, "write %s: %w", a.configPath, newsletter.PathCause(err))
 			}
 			if _, err := a.store(cmd.Context()); err != nil {

@@ -48,7 +48,7 @@ recorded as run, with no mail. Every decision is logged on stderr.`,
 			if err != nil {
 				return err
 			}
-			scheds, err := cfg.schedules()
+			scheds, err := cfg.ParsedSchedules()
 			if err != nil {
 				return err
 			}

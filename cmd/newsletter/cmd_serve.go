@@ -29,7 +29,13 @@ func (a *app) serveCommand() *cobra.Command {
 
 Put it behind an HTTPS reverse proxy at public_url. Tokens are signed with
 unsubscribe.secret and need no login or cookie. --signup=false turns the
-sign-up form off.`,
+sign-up form off.
+
+The form answers every address alike and mails after answering. Confirmation
+mails are limited by [signup] client_per_hour (default 5 per client address)
+and total_per_hour (default 100); behind a proxy, set client_header (such as
+X-Forwarded-For) so the client address comes from it, and only from it.
+Bounced and complained addresses get no mail; a confirmation link works once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := subscribers.ValidListName(list); err != nil {
@@ -43,7 +49,11 @@ sign-up form off.`,
 			site := web.Site{Name: cfg.Site.Name, URL: cfg.Site.URL, PublicURL: cfg.Site.PublicURL}
 			var opts []web.Option
 			if signup {
-				opts = append(opts, web.WithSignup(list, svc.SendConfirmation))
+				opts = append(opts, web.WithSignup(list, svc.SendConfirmation), web.WithSignupLimits(web.SignupLimits{
+					ClientPerHour: cfg.Signup.ClientPerHour,
+					TotalPerHour:  cfg.Signup.TotalPerHour,
+					ClientHeader:  cfg.Signup.ClientHeader,
+				}))
 			}
 			h := web.New(svc.DB, svc.Signer, site, a.log, opts...)
 			return web.Serve(cmd.Context(), addr, a.withWebhooks(cmd, h), func(bound string) {

@@ -142,7 +142,7 @@ unsubscribed; Substack email_disabled=true: unsubscribed.`,
 			if name != "-" {
 				f, err := os.Open(name)
 				if err != nil {
-					return newsletter.Errorf(newsletter.EINVALID, "%s: %v", name, unwrapPathError(err))
+					return newsletter.Errorf(newsletter.EINVALID, "%s: %w", name, newsletter.PathCause(err))
 				}
 				defer f.Close()
 				r = f
@@ -164,7 +164,7 @@ unsubscribed; Substack email_disabled=true: unsubscribed.`,
 			if err != nil {
 				return err
 			}
-			counts, err := db.ImportSubscribers(cmd.Context(), csvInputs(rd), newsletter.ImportOptions{
+			counts, err := db.ImportSubscribers(cmd.Context(), rd.Inputs(), newsletter.ImportOptions{
 				Lists:  lists,
 				Strict: strict,
 				OnReject: func(err error) {
@@ -187,35 +187,18 @@ unsubscribed; Substack email_disabled=true: unsubscribed.`,
 	return cmd
 }
 
-// csvInputs adapts a CSV reader to the store's import sequence.
-func csvInputs(rd *subscribers.Reader) func(yield func(*newsletter.SubscriberInput, error) bool) {
-	return func(yield func(*newsletter.SubscriberInput, error) bool) {
-		for {
-			row, err := rd.Next()
-			if err == io.EOF {
-				return
-			}
-			var in *newsletter.SubscriberInput
-			if err == nil {
-				in = &newsletter.SubscriberInput{
-					Email: row.Email, Name: row.Name, HasName: rd.HasName && row.Name != "",
-					Categories: row.Categories, HasCategories: rd.HasCategories,
-					Lists: row.Lists, Status: row.Status,
-				}
-			}
-			if !yield(in, err) {
-				return
-			}
-		}
-	}
-}
-
 func (a *app) subscribersExportCommand() *cobra.Command {
 	var list, status string
+	var raw bool
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write subscribers as CSV on stdout (re-importable)",
-		Args:  cobra.NoArgs,
+		Long: `export writes subscribers as CSV with the columns import reads.
+
+A cell that a spreadsheet would take for a formula (one starting with =, +,
+-, @, a tab or a carriage return) is written with a leading ' so it opens as
+text; import removes it again. --raw writes every cell as stored.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkStatus("status", status); err != nil {
 				return err
@@ -228,6 +211,7 @@ func (a *app) subscribersExportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			w.Raw = raw
 			if err := db.EachSubscriber(cmd.Context(), newsletter.SubscriberFilter{List: list, Status: status}, w.Write); err != nil {
 				return err
 			}
@@ -236,6 +220,7 @@ func (a *app) subscribersExportCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&list, "list", "", "only members of this `list`")
 	cmd.Flags().StringVar(&status, "status", "", "only subscribers with this `status`")
+	cmd.Flags().BoolVar(&raw, "raw", false, "write cells as stored, without the ' that keeps spreadsheets from reading formulas")
 	return cmd
 }
 
@@ -307,21 +292,45 @@ func (a *app) subscribersUnsubscribeCommand() *cobra.Command {
 }
 
 func (a *app) subscribersRemoveCommand() *cobra.Command {
-	return &cobra.Command{
+	var forget bool
+	cmd := &cobra.Command{
 		Use:   "remove EMAIL",
-		Short: "Delete a subscriber (the delivery log keeps its records)",
+		Short: "Delete a subscriber; --forget also erases every trace of the address",
 		Long: `remove deletes a subscriber with their categories and memberships. The
-delivery log keeps its rows. To stop mail but remember the address (so an
-import cannot add it back as active), use "subscribers unsubscribe" instead.`,
+delivery log keeps its rows. An unsubscribed, bounced or complained address is
+remembered as a keyed hash (not as the address) in the suppression list, so
+no import, sign-up or "subscribers add" without --resubscribe makes it active
+again.
+
+--forget is an erasure request (GDPR article 17): it also drops that hash, and
+replaces the address in the delivery log by it. Nothing then stops the
+address being imported or added again, so use it only when the person asks to
+be forgotten.`,
+		Example: `  newsletter subscribers remove ana@example.org
+  newsletter subscribers remove ana@example.org --forget`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.onAddress(func(ctx context.Context, db *sqlite.DB, email string) error {
-			if err := db.RemoveSubscriber(ctx, email); err != nil {
+			if forget {
+				if err := db.ForgetSubscriber(ctx, email); err != nil {
+					return err
+				}
+				a.infof("%s: removed and forgotten (the delivery log holds only its hash)", email)
+				return nil
+			}
+			remembered, err := db.RemoveSubscriber(ctx, email)
+			if err != nil {
 				return err
 			}
-			a.infof("%s: removed", email)
+			if remembered != "" {
+				a.infof("%s: removed; remembered as %s, so it is not mailed again (--forget erases that too)", email, remembered)
+			} else {
+				a.infof("%s: removed", email)
+			}
 			return nil
 		}),
 	}
+	cmd.Flags().BoolVar(&forget, "forget", false, "erasure request: also drop the suppression entry and replace the address in the delivery log by its hash")
+	return cmd
 }
 
 // onAddress runs fn with the command's one argument as a normalised

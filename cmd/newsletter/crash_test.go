@@ -204,10 +204,3 @@ func waitCount(t *testing.T, srv *smtptest.Server, n int, cmd *exec.Cmd, stderr 
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}

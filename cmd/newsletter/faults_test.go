@@ -97,3 +97,27 @@ func TestDigest_SIGTERMGrace(t *testing.T) {
 		}
 	}
 }
+
+// TestDigest_TestToRefusesSuppressed: --test-to does not mail an address
+// that unsubscribed (nor one removed after unsubscribing) unless --force.
+func TestDigest_TestToRefusesSuppressed(t *testing.T) {
+	srv := smtptest.Start(t)
+	c := newCLI(t)
+	c.addReaders(2)
+	c.ok("subscribers", "unsubscribe", "reader001@example.org")
+	_, errs, code := c.run("digest", "--since", "2026-11-01", "--transport", srv.URL(), "--test-to", "reader001@example.org")
+	if code == 0 || !strings.Contains(errs, "unsubscribed") || !strings.Contains(errs, "--force") {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	c.ok("subscribers", "remove", "reader001@example.org")
+	if _, _, code := c.run("digest", "--since", "2026-11-01", "--transport", srv.URL(), "--test-to", "reader001@example.org"); code == 0 {
+		t.Fatal("a removed, unsubscribed address got a test")
+	}
+	if srv.Count("") != 0 {
+		t.Fatalf("the server got %d messages", srv.Count(""))
+	}
+	c.ok("digest", "--since", "2026-11-01", "--transport", srv.URL(), "--test-to", "reader001@example.org", "--force")
+	if srv.Count("reader001@example.org") != 1 {
+		t.Fatalf("--force sent %d", srv.Count(""))
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+
+	"github.com/example/newsletter/subscribers"
 )
 
 // table is a listing: rows for table and csv output, and the objects JSON
@@ -29,7 +31,14 @@ func (a *app) print(t *table) error {
 	case "csv":
 		w := csv.NewWriter(a.stdout)
 		w.Write(t.header)
-		w.WriteAll(t.rows)
+		for _, r := range t.rows {
+			cells := make([]string, len(r))
+			for i, c := range r {
+				cells[i] = subscribers.GuardCell(c) // spreadsheets would run =, +, -, @ cells
+			}
+			w.Write(cells)
+		}
+		w.Flush()
 		return w.Error()
 	default:
 		w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)

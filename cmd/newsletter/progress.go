@@ -15,14 +15,15 @@ import (
 // progress reports a send: a bar with rate and ETA on a terminal, a log
 // line every few seconds otherwise, nothing with --quiet.
 type progress struct {
-	mu                   sync.Mutex
-	bar                  *progressbar.ProgressBar
-	a                    *app
-	label                string
-	total, sent, failed  int
-	start, lastLog       time.Time
-	every                time.Duration
-	terminal, quiet, off bool
+	mu                  sync.Mutex
+	bar                 *progressbar.ProgressBar
+	a                   *app
+	label               string
+	total, sent, failed int
+	deferred            int
+	start, lastLog      time.Time
+	every               time.Duration
+	terminal, quiet     bool
 }
 
 func (a *app) newProgress(total int, label string) *progress {
@@ -51,6 +52,8 @@ func (p *progress) add(status string) {
 		p.sent++
 	case newsletter.DeliveryPending:
 		return
+	case newsletter.DeliveryDeferred:
+		p.deferred++
 	default:
 		p.failed++
 	}
@@ -61,7 +64,7 @@ func (p *progress) add(status string) {
 	if !p.quiet && time.Since(p.lastLog) >= p.every {
 		p.lastLog = time.Now()
 		rate := float64(p.sent) / time.Since(p.start).Seconds()
-		fmt.Fprintf(p.a.stderr, "%s: %d/%d done, %d failed, %.0f msg/s\n", p.label, p.sent+p.failed, p.total, p.failed, rate)
+		fmt.Fprintf(p.a.stderr, "%s: %d/%d done, %d failed, %d deferred, %.0f msg/s\n", p.label, p.sent+p.failed+p.deferred, p.total, p.failed, p.deferred, rate)
 	}
 }
 

@@ -110,6 +110,7 @@ func TestServe_SignupEndToEnd(t *testing.T) {
 		t.Fatalf("subscribe: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	confirmLink(t, sink, "zoe@example.org") // the mail leaves after the answer
 	msgs := sink.Messages()
 	if len(msgs) != 1 || msgs[0].To[0] != "zoe@example.org" {
 		t.Fatalf("confirmation mail: %+v", msgs)

@@ -1,19 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/url"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/campaign"
-	"github.com/example/newsletter/mailer"
-	"github.com/example/newsletter/sqlite"
-	"github.com/example/newsletter/subscribers"
-	"github.com/example/newsletter/templates"
 )
 
 // mailFlags are the flags of the commands that render or send mail.
@@ -55,94 +48,19 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 	if err != nil {
 		return nil, err
 	}
-	dir := cfg.Templates.Dir
-	if f.templatesDir != "" {
-		dir = f.templatesDir
-	}
-	r, err := templates.New(templates.Site{Name: cfg.Site.Name, URL: cfg.Site.URL, Address: cfg.Site.Address}, templates.WithDir(dir))
+	s, err := campaign.New(cmd.Context(), cfg, db, campaign.Setup{TemplatesDir: f.templatesDir, Transport: f.transport, Sending: sending, Now: a.now, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
-	b, err := mailer.NewBuilder(cfg.Site.From, cfg.Site.Name,
-		mailer.WithReplyTo(cfg.Site.ReplyTo),
-		mailer.WithDKIM(cfg.DKIM.Domain, cfg.DKIM.Selector, cfg.DKIM.PrivateKeyFile),
-		mailer.WithClock(a.now))
-	if err != nil {
-		return nil, err
-	}
-	signer, err := linkSigner(cmd.Context(), cfg, db)
-	if err != nil {
-		return nil, err
-	}
-	if u, err := url.Parse(cfg.Site.PublicURL); err != nil || u.Host == "" {
-		return nil, newsletter.Errorf(newsletter.EINVALID, "site.public_url %q must be an absolute URL, like https://news.example.org", cfg.Site.PublicURL)
-	} else if u.Scheme != "https" && u.Hostname() != "localhost" && u.Hostname() != "127.0.0.1" {
-		a.log.Warn("site.public_url is not HTTPS: mailbox providers ignore one-click unsubscribe (RFC 8058) without it", "public_url", cfg.Site.PublicURL)
-	}
-	verp, err := bounceVERP(cfg, signer)
-	if err != nil {
-		return nil, err
-	}
-	s := &campaign.Service{DB: db, Renderer: r, Builder: b, Signer: signer, Options: campaign.Options{
-		PublicURL:         cfg.Site.PublicURL,
-		UnsubscribeMailto: cfg.Unsubscribe.Mailto,
-		Concurrency:       firstPositive(f.concurrency, cfg.Transport.Concurrency, 4),
-		Rate:              cfg.Transport.Rate,
-		Retries:           cfg.Transport.Retries,
-		RetryBackoff:      cfg.Transport.RetryBackoff.Duration,
-		Grace:             cfg.Transport.StopGrace.Duration,
-		QueueLifetime:     cfg.Transport.QueueLifetime.Duration,
-		Now:               a.now,
-		Logger:            a.log,
-		Progress:          &cliProgress{a: a},
-		VERP:              verp,
-	}}
+	s.Progress = &cliProgress{a: a}
+	s.Concurrency = firstPositive(f.concurrency, s.Concurrency, 4)
 	if f.changed("rate") {
 		s.Rate = f.rate
 	}
 	if f.changed("retries") {
 		s.Retries = f.retries
 	}
-	if sending {
-		raw := cfg.Transport.URL
-		if f.transport != "" {
-			raw = f.transport
-		}
-		if s.Transport, err = a.transport(raw, &cfg.Transport); err != nil {
-			return nil, err
-		}
-	}
 	return s, nil
-}
-
-// transport parses the transport URL with the TLS and timeout settings.
-func (a *app) transport(raw string, tc *TransportConfig) (mailer.Transport, error) {
-	opts := []mailer.SMTPOption{mailer.WithTimeouts(tc.ConnectTimeout.Duration, tc.CommandTimeout.Duration, tc.DataTimeout.Duration)}
-	if tc.CAFile != "" {
-		conf, err := mailer.LoadCA(tc.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, mailer.WithTLSConfig(conf))
-	}
-	t, err := mailer.ParseTransport(raw, os.Getenv("NEWSLETTER_SMTP_PASSWORD"), opts...)
-	if st, ok := t.(*mailer.SMTPTransport); ok && st.TLS == mailer.TLSInsecure {
-		a.log.Warn("tls=insecure: the relay's certificate is not verified; anyone on the path can read and change the mail (transport.ca_file trusts a private CA instead)")
-	}
-	return t, err
-}
-
-// linkSigner signs subscriber links with unsubscribe.secret, or with a
-// secret kept in the database when the config has none.
-func linkSigner(ctx context.Context, cfg *Config, db *sqlite.DB) (*subscribers.Signer, error) {
-	secret := cfg.Unsubscribe.Secret
-	if secret == "" {
-		var err error
-		if secret, err = db.Secret(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return subscribers.NewSigner(secret)
 }
 
 func firstPositive(vs ...int) int {

@@ -1,7 +1,6 @@
 package mtatest
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -242,15 +241,9 @@ func (d *Dovecot) start(tb testing.TB, bin string) error {
 			return fmt.Errorf("dovecot exited: %v: %s", cmd.ProcessState, out)
 		default:
 		}
-		c, err := net.DialTimeout("tcp", d.addr, time.Second)
+		err := greeting(d.addr, "* OK")
 		if err == nil {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			line, rerr := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if rerr == nil && strings.HasPrefix(line, "* OK") {
-				return nil
-			}
-			err = fmt.Errorf("greeting %q: %v", line, rerr)
+			return nil
 		}
 		if time.Now().After(deadline) {
 			d.stop()

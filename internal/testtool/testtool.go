@@ -1,5 +1,6 @@
 // Package testtool finds the outside programs some tests use (python3,
-// spamassassin, mailpit) and runs Mailpit for a test.
+// spamassassin, mailpit, chromium, postfix, dovecot) and runs Mailpit for a
+// test.
 //
 // A test that needs a missing program is skipped, naming it; with
 // NEWSLETTER_REQUIRE_TOOLS=1 (as .ci/run sets) it fails instead, so CI can
