@@ -19,6 +19,8 @@ type Article struct {
 	Body       string    // Markdown
 	Summary    string    // plain text, about 300 characters at most
 	URL        string    // absolute link to the article on the site, may be empty
+	Image      string    // absolute URL of a lead image, may be empty
+	ImageAlt   string    // the lead image's alt text, may be empty
 	Author     string
 	Source     string // where the article was read from (file name or URL)
 	Hash       string // content hash; an unchanged hash means nothing to update
@@ -35,6 +37,9 @@ func (a *Article) ComputeHash() {
 	for _, s := range []string{a.Slug, a.Title, a.Date.Format(DateLayout), strings.Join(a.Categories, "\x1f"), a.Body, a.Summary, a.URL, a.Author} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
+	}
+	if a.Image != "" || a.ImageAlt != "" { // so that articles without one keep their hash
+		h.Write([]byte(a.Image + "\x00" + a.ImageAlt + "\x00"))
 	}
 	a.Hash = hex.EncodeToString(h.Sum(nil))
 }

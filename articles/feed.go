@@ -63,75 +63,91 @@ func ParseFeedLimit(name string, src []byte, siteURL string, maxItem int64) ([]*
 	var errs []error
 	seen := map[string]bool{}
 	for i, it := range feed.Items {
-		info := infos[i]
-		it.Title = info.decode("title", it.Title)
-		it.Content = info.decode("content", it.Content)
-		it.Description = info.decode("summary", it.Description)
-		where := fmt.Sprintf("item %d", i+1)
-		title := newsletter.OneLine(htmlText(it.Title))
-		if title == "" {
-			errs = append(errs, errorf(name, info.line, "%s has no title", where))
-			continue
-		}
-		where += fmt.Sprintf(" (%q)", clip(title, 60))
-		if n := int64(len(it.Title) + len(it.Content) + len(it.Description)); n > maxItem {
-			errs = append(errs, errorf(name, info.line, "%s is larger than %s (%s); raise [articles] max_size to take it", where, FormatSize(maxItem), FormatSize(n)))
-			continue
-		}
-		raw, parsed := it.Published, it.PublishedParsed
-		if strings.TrimSpace(raw) == "" && parsed == nil {
-			raw, parsed = it.Updated, it.UpdatedParsed
-		}
-		date, ok := feedDate(raw, parsed)
-		if !ok && strings.TrimSpace(raw) == "" {
-			errs = append(errs, errorf(name, info.line, "%s has no publication date", where))
-			continue
-		} else if !ok {
-			errs = append(errs, errorf(name, info.line, "%s: cannot read the date %q; write it as RFC 1123 (Mon, 02 Jan 2006 15:04:05 -0700) or RFC 3339", where, clip(strings.TrimSpace(raw), 60)))
-			continue
-		}
-		content := it.Content
-		if content == "" {
-			content = it.Description
-		}
-		a := &newsletter.Article{
-			Title:      title,
-			Date:       time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, time.UTC),
-			Categories: newsletter.UniqueCategories(it.Categories),
-			Body:       HTMLToMarkdown(content, base),
-			Source:     name,
-		}
-		a.Slug = Slugify(title)
-		link := resolve(base, it.Link)
+		a, err := feedArticle(it, infos[i], i, feedScope{name: name, base: base, scope: scope, maxItem: maxItem})
 		switch {
-		case strings.TrimSpace(it.GUID) != "":
-			a.Key = "feed:" + scope + "#guid:" + strings.TrimSpace(it.GUID)
-		case link != "":
-			a.Key = "feed:" + scope + "#link:" + link
+		case err != nil:
+			errs = append(errs, err)
+		case seen[a.Key]:
+			// The feed repeats an item; the first is the one shown.
 		default:
-			sum := sha256.Sum256([]byte(title + "\x00" + a.Date.Format(newsletter.DateLayout)))
-			a.Key = "feed:" + scope + "#item:" + hex.EncodeToString(sum[:8])
+			seen[a.Key] = true
+			out = append(out, a)
 		}
-		if seen[a.Key] {
-			continue // the feed repeats an item; the first is the one shown
-		}
-		seen[a.Key] = true
-		if it.Author != nil {
-			a.Author = newsletter.OneLine(it.Author.Name)
-		}
-		summary := htmlSummaryText(it.Description)
-		if summary == "" {
-			summary = htmlSummaryText(content)
-		}
-		a.Summary = Summarize(summary, SummaryLength)
-		a.URL = link
-		a.ComputeHash()
-		out = append(out, a)
 	}
 	if len(feed.Items) == 0 {
 		errs = append(errs, errorf(name, 0, "the feed has no items"))
 	}
 	return out, errs
+}
+
+// feedScope is what the items of one feed share.
+type feedScope struct {
+	name, base, scope string
+	maxItem           int64
+}
+
+// feedArticle makes the article of the i-th item of a feed.
+func feedArticle(it *gofeed.Item, info itemInfo, i int, fs feedScope) (*newsletter.Article, error) {
+	it.Title = info.decode("title", it.Title)
+	it.Content = info.decode("content", it.Content)
+	it.Description = info.decode("summary", it.Description)
+	where := fmt.Sprintf("item %d", i+1)
+	title := newsletter.OneLine(htmlText(it.Title))
+	if title == "" {
+		return nil, errorf(fs.name, info.line, "%s has no title", where)
+	}
+	where += fmt.Sprintf(" (%q)", clip(title, 60))
+	if n := int64(len(it.Title) + len(it.Content) + len(it.Description)); n > fs.maxItem {
+		return nil, errorf(fs.name, info.line, "%s is larger than %s (%s); raise [articles] max_size to take it", where, FormatSize(fs.maxItem), FormatSize(n))
+	}
+	raw, parsed := it.Published, it.PublishedParsed
+	if strings.TrimSpace(raw) == "" && parsed == nil {
+		raw, parsed = it.Updated, it.UpdatedParsed
+	}
+	date, ok := feedDate(raw, parsed)
+	if !ok && strings.TrimSpace(raw) == "" {
+		return nil, errorf(fs.name, info.line, "%s has no publication date", where)
+	} else if !ok {
+		return nil, errorf(fs.name, info.line, "%s: cannot read the date %q; write it as RFC 1123 (Mon, 02 Jan 2006 15:04:05 -0700) or RFC 3339", where, clip(strings.TrimSpace(raw), 60))
+	}
+	content := it.Content
+	if content == "" {
+		content = it.Description
+	}
+	a := &newsletter.Article{
+		Title:      title,
+		Date:       time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, time.UTC),
+		Categories: newsletter.UniqueCategories(it.Categories),
+		Body:       HTMLToMarkdown(content, fs.base),
+		Source:     fs.name,
+		Slug:       Slugify(title),
+		URL:        resolve(fs.base, it.Link),
+	}
+	a.Key = itemKey(fs.scope, strings.TrimSpace(it.GUID), a.URL, title, a.Date)
+	if it.Author != nil {
+		a.Author = newsletter.OneLine(it.Author.Name)
+	}
+	summary := htmlSummaryText(it.Description)
+	if summary == "" {
+		summary = htmlSummaryText(content)
+	}
+	a.Summary = Summarize(summary, SummaryLength)
+	a.Image, a.ImageAlt = feedImage(it, fs.base)
+	a.ComputeHash()
+	return a, nil
+}
+
+// itemKey identifies a feed item across fetches: its guid, else its link,
+// else a hash of its title and date, within the feed's scope.
+func itemKey(scope, guid, link, title string, date time.Time) string {
+	switch {
+	case guid != "":
+		return "feed:" + scope + "#guid:" + guid
+	case link != "":
+		return "feed:" + scope + "#link:" + link
+	}
+	sum := sha256.Sum256([]byte(title + "\x00" + date.Format(newsletter.DateLayout)))
+	return "feed:" + scope + "#item:" + hex.EncodeToString(sum[:8])
 }
 
 // itemInfo is what the feed library does not tell about an item: the line
@@ -265,4 +281,33 @@ func FetchFeed(ctx context.Context, client *http.Client, rawURL string) ([]byte,
 		return nil, errorf(rawURL, 0, "the feed is larger than %d MB", maxFeed>>20)
 	}
 	return b, nil
+}
+
+// feedImage returns an item's lead image: its image element, an image
+// enclosure, or Media RSS content or thumbnail that is an image.
+func feedImage(it *gofeed.Item, base string) (src, alt string) {
+	if it.Image != nil {
+		if u := resolve(base, it.Image.URL); u != "" {
+			return u, newsletter.OneLine(it.Image.Title)
+		}
+	}
+	for _, e := range it.Enclosures {
+		if strings.HasPrefix(e.Type, "image/") {
+			if u := resolve(base, e.URL); u != "" {
+				return u, ""
+			}
+		}
+	}
+	for _, kind := range []string{"content", "thumbnail"} {
+		for _, m := range it.Extensions["media"][kind] {
+			t, medium := m.Attrs["type"], m.Attrs["medium"]
+			if kind == "content" && medium != "image" && !strings.HasPrefix(t, "image/") {
+				continue
+			}
+			if u := resolve(base, m.Attrs["url"]); u != "" {
+				return u, ""
+			}
+		}
+	}
+	return "", ""
 }

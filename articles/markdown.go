@@ -16,6 +16,7 @@ import (
 // frontMatter holds the fields a Markdown article's front matter may set.
 type frontMatter struct {
 	Title, Date, Summary, Slug, URL, Author string
+	Image, ImageAlt                         string // a lead image and its alt text
 	Categories                              []string
 }
 
@@ -23,7 +24,8 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // ParseMarkdown parses Markdown with YAML front matter between "---" lines.
 // title and date are required; categories may be a list or a comma-separated
-// string; summary, slug, url and author are optional.
+// string; summary, slug, url, author, image (a lead image: a URL or a path
+// on the site) and image_alt are optional.
 func ParseMarkdown(name string, src []byte, siteURL string) (*newsletter.Article, error) {
 	if !utf8.Valid(src) {
 		return nil, errorf(name, 0, "not UTF-8 text")
@@ -31,29 +33,9 @@ func ParseMarkdown(name string, src []byte, siteURL string) (*newsletter.Article
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	text := strings.ReplaceAll(string(src), "\r\n", "\n")
 	lines := strings.Split(text, "\n")
-	start := -1
-	for i, l := range lines {
-		if strings.TrimSpace(l) == "" {
-			continue
-		}
-		if strings.TrimSpace(l) != "---" {
-			return nil, errorf(name, i+1, "expected front matter: a line \"---\", then title: and date:, then \"---\"")
-		}
-		start = i
-		break
-	}
-	if start < 0 {
-		return nil, errorf(name, 0, "empty file: expected front matter with title: and date:, then Markdown")
-	}
-	end := -1
-	for i := start + 1; i < len(lines); i++ {
-		if t := strings.TrimSpace(lines[i]); t == "---" || t == "..." {
-			end = i
-			break
-		}
-	}
-	if end < 0 {
-		return nil, errorf(name, start+1, "front matter is not closed by a line \"---\"")
+	start, end, err := frontMatterBounds(name, lines)
+	if err != nil {
+		return nil, err
 	}
 	fm, err := decodeFrontMatter(name, strings.Join(lines[start+1:end], "\n"), start+1)
 	if err != nil {
@@ -104,8 +86,43 @@ func ParseMarkdown(name string, src []byte, siteURL string) (*newsletter.Article
 	if fm.fields.URL != "" {
 		a.URL = strings.TrimSpace(fm.fields.URL)
 	}
+	if img := strings.TrimSpace(fm.fields.Image); img != "" {
+		if a.Image = resolve(siteURL, img); a.Image == "" {
+			return nil, errorf(name, fm.lines["image"], "image %q must be an http(s) URL or a path on the site", clip(img, 60))
+		}
+		a.ImageAlt = newsletter.OneLine(fm.fields.ImageAlt)
+	}
 	a.ComputeHash()
 	return a, nil
+}
+
+// frontMatterBounds finds the lines that open and close the front matter.
+func frontMatterBounds(name string, lines []string) (start, end int, err error) {
+	start = -1
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if strings.TrimSpace(l) != "---" {
+			return 0, 0, errorf(name, i+1, "expected front matter: a line \"---\", then title: and date:, then \"---\"")
+		}
+		start = i
+		break
+	}
+	if start < 0 {
+		return 0, 0, errorf(name, 0, "empty file: expected front matter with title: and date:, then Markdown")
+	}
+	end = -1
+	for i := start + 1; i < len(lines); i++ {
+		if t := strings.TrimSpace(lines[i]); t == "---" || t == "..." {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		return 0, 0, errorf(name, start+1, "front matter is not closed by a line \"---\"")
+	}
+	return start, end, nil
 }
 
 type decodedFrontMatter struct {
@@ -168,6 +185,10 @@ func decodeFrontMatter(name, src string, offset int) (*decodedFrontMatter, error
 			dst = &out.fields.URL
 		case "author":
 			dst = &out.fields.Author
+		case "image":
+			dst = &out.fields.Image
+		case "image_alt":
+			dst = &out.fields.ImageAlt
 		default:
 			continue // unknown keys are allowed and ignored
 		}

@@ -99,7 +99,7 @@ func (s *Service) create(ctx context.Context, spec newsletter.CampaignSpec, arts
 		}
 	}
 	if len(arts) > 0 {
-		content, err := s.Renderer.Content(spec.Kind, arts)
+		content, err := s.Renderer.Content(spec.Kind, s.withPages(arts))
 		if err != nil {
 			return nil, err
 		}

@@ -84,17 +84,23 @@ func (s *Service) DryRun(ctx context.Context, p *Plan) (*DryRunResult, error) {
 }
 
 // TestSend sends one sample of p, as a reader of every category would get
-// it, to the address to, with "[TEST] " before the subject. It records
-// nothing. An address that unsubscribed, bounced or complained is refused
-// unless force.
+// it, to the address to, with "[TEST] " before the subject. When to is a
+// subscriber, the footer's links are theirs and work; otherwise the mail has
+// none. It records nothing. An address that unsubscribed, bounced or
+// complained is refused unless force.
 func (s *Service) TestSend(ctx context.Context, p *Plan, to string, force bool) error {
 	if status, err := s.DB.Suppressed(ctx, to); err != nil {
 		return err
 	} else if status != "" && !force {
 		return newsletter.Errorf(newsletter.EINVALID, "%s is %s: a test is not sent to it (--force sends it anyway)", to, status)
 	}
-	m, err := s.compose(messageSpec{kind: p.Kind, list: p.List, campaign: "test", articles: p.Articles, subjectPrefix: "[TEST] "},
-		&newsletter.Recipient{Email: to, Status: newsletter.StatusActive})
+	r := &newsletter.Recipient{Email: to, Status: newsletter.StatusActive}
+	if sub, err := s.DB.SubscriberByEmail(ctx, to); err == nil {
+		r.SubscriberID, r.Name = sub.ID, sub.Name
+	} else if newsletter.ErrorCode(err) != newsletter.ENOTFOUND {
+		return err
+	}
+	m, err := s.compose(messageSpec{kind: p.Kind, list: p.List, campaign: "test", articles: p.Articles, subjectPrefix: "[TEST] "}, r)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (s *Service) send(ctx context.Context, c *newsletter.Campaign, resumed bool
 	if err != nil {
 		return nil, err
 	}
-	spec := messageSpec{kind: c.Kind, list: c.List, campaign: fmt.Sprint(c.ID), articles: arts}
+	spec := messageSpec{kind: c.Kind, list: c.List, campaign: fmt.Sprint(c.ID), articles: arts, issue: c.ID}
 	sender := &mailer.Sender{
 		Log:         s.DB,
 		Transport:   s.Transport,

@@ -34,6 +34,9 @@ type Options struct {
 	PublicURL string
 	// UnsubscribeMailto is an optional mailbox for List-Unsubscribe.
 	UnsubscribeMailto string
+	// NoArchive leaves the "View in browser" link out of messages, for a
+	// site that does not serve the web archive.
+	NoArchive bool
 
 	Concurrency  int           // SMTP connections at once; default 4
 	Rate         float64       // messages per second over all connections; 0 unlimited

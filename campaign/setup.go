@@ -41,7 +41,8 @@ func New(ctx context.Context, cfg *config.Config, db *sqlite.DB, su Setup) (*Ser
 	if su.TemplatesDir != "" {
 		dir = su.TemplatesDir
 	}
-	r, err := templates.New(templates.Site{Name: cfg.Site.Name, URL: cfg.Site.URL, Address: cfg.Site.Address}, templates.WithDir(dir))
+	r, err := templates.New(templates.Site{Name: cfg.Site.Name, URL: cfg.Site.URL, Address: cfg.Site.Address,
+		Logo: cfg.Site.Logo, Brand: cfg.Site.BrandColor, NameInSubject: cfg.Site.NameInSubject}, templates.WithDir(dir))
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +67,7 @@ func New(ctx context.Context, cfg *config.Config, db *sqlite.DB, su Setup) (*Ser
 	s := &Service{DB: db, Renderer: r, Builder: b, Signer: signer, Options: Options{
 		PublicURL:         cfg.Site.PublicURL,
 		UnsubscribeMailto: cfg.Unsubscribe.Mailto,
+		NoArchive:         !cfg.Site.ArchiveOn(),
 		Concurrency:       t.Concurrency,
 		Rate:              t.Rate,
 		Retries:           t.Retries,

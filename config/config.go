@@ -39,7 +39,18 @@ type Site struct {
 	ReplyTo   string `toml:"reply_to"`
 	PublicURL string `toml:"public_url"`
 	Address   string `toml:"address"`
+	// Logo is an image URL shown in the mail's masthead instead of the name.
+	Logo string `toml:"logo"`
+	// BrandColor (#rrggbb) colours the masthead, links and buttons.
+	BrandColor string `toml:"brand_color"`
+	// NameInSubject puts the site name before each subject.
+	NameInSubject bool `toml:"name_in_subject"`
+	// Archive serves past issues under / and /archive; default on.
+	Archive *bool `toml:"archive"`
 }
+
+// ArchiveOn reports whether serve shows the web archive.
+func (s Site) ArchiveOn() bool { return s.Archive == nil || *s.Archive }
 
 // Transport says how mail leaves.
 type Transport struct {

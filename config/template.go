@@ -31,8 +31,19 @@ reply_to = ""
 # Where "newsletter serve" is reachable: unsubscribe and preference links
 # point here.
 public_url = "https://news.example.org"
-# A postal address for the footer (CAN-SPAM asks for one); optional.
-address = ""
+# REQUIRED before you mail real readers: the organisation's postal address,
+# printed in every footer. CAN-SPAM requires one; "digest" warns without it.
+address = ""                  # <- fill in, e.g. "1 Chapel Square, Millbrook AB1 2CD"
+# Optional: a logo (absolute image URL, about 48 px high) shown instead of
+# the name at the top of each mail, and the colour (#rrggbb, dark enough for
+# white text on it) of the masthead, links and buttons.
+# logo = "https://example.org/logo.png"
+# brand_color = "#1f4e79"
+# Put the name before every subject too ("Example News: ..."); the From
+# already shows it.
+name_in_subject = false
+# Serve the web archive of past issues (/, /archive, /feed.xml).
+archive = true
 
 [transport]
 # Where mail goes (env NEWSLETTER_TRANSPORT, flag --transport):

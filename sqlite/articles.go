@@ -12,20 +12,36 @@ import (
 )
 
 // ensureCategory returns the id of the category with name's key, creating it
-// with name as its display spelling when it is new.
+// with name as its display spelling when it is new. The latest article's
+// spelling wins ("top stories", then "Top Stories" is shown as the latter
+// everywhere), except that a spelling all in one case never replaces a
+// mixed-case one ("TOP STORIES" after "Top Stories" changes nothing).
 func ensureCategory(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
 	name = newsletter.CleanCategory(name)
 	key := strings.ToLower(name)
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM categories WHERE key = ?`, key).Scan(&id)
+	var stored string
+	err := tx.QueryRowContext(ctx, `SELECT id, name FROM categories WHERE key = ?`, key).Scan(&id, &stored)
 	if errors.Is(err, sql.ErrNoRows) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO categories (key, name) VALUES (?, ?)`, key, name)
 		if err != nil {
 			return 0, err
 		}
 		return res.LastInsertId()
+	} else if err != nil {
+		return 0, err
 	}
-	return id, err
+	if name != stored && !(oneCase(name) && !oneCase(stored)) {
+		if _, err := tx.ExecContext(ctx, `UPDATE categories SET name = ? WHERE id = ?`, name, id); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// oneCase reports whether s is written all in lower or all in upper case.
+func oneCase(s string) bool {
+	return s == strings.ToLower(s) || s == strings.ToUpper(s)
 }
 
 // UpsertArticles stores articles in one transaction. An article is found by
@@ -154,9 +170,9 @@ func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now s
 		}
 		setSlug(a, slug)
 		res, err := tx.ExecContext(ctx, `INSERT INTO articles
-			(key, slug, title, published, summary, body, url, author, source, hash, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.Key, a.Slug, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, now, now)
+			(key, slug, title, published, summary, body, url, author, source, hash, image, image_alt, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.Key, a.Slug, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, a.Image, a.ImageAlt, now, now)
 		if err != nil {
 			return "", err
 		}
@@ -172,8 +188,8 @@ func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now s
 			return newsletter.Unchanged, nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE articles SET key = ?, title = ?, published = ?, summary = ?, body = ?,
-			url = ?, author = ?, source = ?, hash = ?, updated_at = ? WHERE id = ?`,
-			a.Key, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, now, id); err != nil {
+			url = ?, author = ?, source = ?, hash = ?, image = ?, image_alt = ?, updated_at = ? WHERE id = ?`,
+			a.Key, a.Title, a.Date.Format(newsletter.DateLayout), a.Summary, a.Body, a.URL, a.Author, a.Source, a.Hash, a.Image, a.ImageAlt, now, id); err != nil {
 			return "", err
 		}
 		if st.hash == a.Hash {
@@ -242,12 +258,12 @@ func upsertArticleBySlug(ctx context.Context, tx *sql.Tx, a *newsletter.Article,
 	return result, storeArticleCategories(ctx, tx, a)
 }
 
-const articleColumns = `a.id, a.slug, a.title, a.published, a.summary, a.body, a.url, a.author, a.source, a.hash`
+const articleColumns = `a.id, a.slug, a.title, a.published, a.summary, a.body, a.url, a.author, a.source, a.hash, a.image, a.image_alt`
 
 func scanArticle(rows interface{ Scan(...any) error }) (*newsletter.Article, error) {
 	var a newsletter.Article
 	var published string
-	if err := rows.Scan(&a.ID, &a.Slug, &a.Title, &published, &a.Summary, &a.Body, &a.URL, &a.Author, &a.Source, &a.Hash); err != nil {
+	if err := rows.Scan(&a.ID, &a.Slug, &a.Title, &published, &a.Summary, &a.Body, &a.URL, &a.Author, &a.Source, &a.Hash, &a.Image, &a.ImageAlt); err != nil {
 		return nil, err
 	}
 	a.Date, _ = time.Parse(newsletter.DateLayout, published)

@@ -90,7 +90,7 @@ func TestUpsertArticles(t *testing.T) {
 		}
 		got, _ := db.ArticleBySlug(ctx, "canal")
 		if got.Title != "Canal (updated)" || len(got.Categories) != 1 || got.Categories[0] != "Parks" {
-			t.Fatalf("after update: %+v (category keeps its first spelling)", got)
+			t.Fatalf("after update: %+v (an all-capitals spelling does not replace a mixed-case one)", got)
 		}
 	})
 	t.Run("FilterAndOrder", func(t *testing.T) {

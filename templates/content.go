@@ -11,7 +11,7 @@ import (
 
 // article converts a stored article for the templates, once per content.
 func (r *Renderer) article(a *newsletter.Article) (Article, error) {
-	key := a.Slug + "\x00" + a.Hash
+	key := a.Slug + "\x00" + a.Hash + "\x00" + a.URL
 	r.mu.Lock()
 	v, ok := r.articles[key]
 	r.mu.Unlock()
@@ -31,6 +31,8 @@ func (r *Renderer) article(a *newsletter.Article) (Article, error) {
 		Date:       a.Date.Format("2 January 2006"),
 		Categories: a.Categories,
 		Summary:    a.Summary,
+		Image:      a.Image,
+		ImageAlt:   imageAlt(a),
 		BodyHTML:   htmltemplate.HTML(body), // goldmark output: raw HTML dropped, text escaped
 		BodyText:   r.md.Text(a.Body, TextWidth),
 	}
@@ -46,9 +48,12 @@ type Content struct {
 	Kind      string
 	Subject   string
 	Preheader string
-	Intro     string
-	html      htmltemplate.HTML
-	text      string
+	// Intro is the sentence after the greeting for a reader of every
+	// category with no name; Render words it for each reader.
+	Intro string
+	n     int // how many articles
+	html  htmltemplate.HTML
+	text  string
 }
 
 // Content renders the shared part of a message of kind for articles, or
@@ -64,7 +69,7 @@ func (r *Renderer) Content(kind string, arts []*newsletter.Article) (*Content, e
 	var key strings.Builder
 	key.WriteString(kind)
 	for _, a := range arts {
-		key.WriteString("\x00" + a.Slug + "\x00" + a.Hash)
+		key.WriteString("\x00" + a.Slug + "\x00" + a.Hash + "\x00" + a.URL)
 	}
 	r.mu.Lock()
 	c, ok := r.contents[key.String()]
@@ -94,7 +99,8 @@ func (r *Renderer) Content(kind string, arts []*newsletter.Article) (*Content, e
 		Kind:      kind,
 		Subject:   newsletter.OneLine(subj.String()),
 		Preheader: preheader(kind, data.Articles),
-		Intro:     intro(kind, r.site.Name, len(arts)),
+		Intro:     intro(kind, r.site.Name, len(arts), nil, false),
+		n:         len(arts),
 		html:      htmltemplate.HTML(html.String()),
 		text:      strings.TrimRight(text.String(), "\n"),
 	}
@@ -104,15 +110,34 @@ func (r *Renderer) Content(kind string, arts []*newsletter.Article) (*Content, e
 	return c, nil
 }
 
-func intro(kind, site string, n int) string {
+// intro is the sentence that opens a message: after "Hello Ana, " when
+// greeted, capitalised when not.
+func intro(kind, site string, n int, categories []string, greeted bool) string {
+	var s string
 	switch {
 	case kind == KindArticle:
-		return "here is the latest from " + site + "."
+		s = "here is the latest from " + site + "."
+	case len(categories) == 0 && n == 1:
+		s = "here is all the news from " + site + ": one new article."
+	case len(categories) == 0:
+		s = fmt.Sprintf("here is all the news from %s: %d new articles.", site, n)
 	case n == 1:
-		return "here is the one new article in your categories."
+		s = "here is the one new article in your categories."
 	default:
-		return fmt.Sprintf("here are the %d new articles in your categories.", n)
+		s = fmt.Sprintf("here are the %d new articles in your categories.", n)
 	}
+	if !greeted {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}
+
+// imageAlt is the alt text of an article's lead image.
+func imageAlt(a *newsletter.Article) string {
+	if a.ImageAlt != "" {
+		return newsletter.OneLine(a.ImageAlt)
+	}
+	return newsletter.OneLine(a.Title)
 }
 
 func preheader(kind string, arts []Article) string {

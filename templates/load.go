@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	texttemplate "text/template"
 
@@ -83,13 +84,22 @@ func loadSources(dir string) (map[string]source, error) {
 	return out, nil
 }
 
+// DefaultBrand is the brand colour of the default templates; Site.Brand
+// replaces it in every HTML template.
+const DefaultBrand = "#1f4e79"
+
+var (
+	brandRe        = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+	defaultBrandRe = regexp.MustCompile(`(?i)` + DefaultBrand)
+)
+
 var funcs = map[string]any{
 	"join": strings.Join,
 	"wrap": func(s string, width int) string { return wrap(s, width) },
 	"rule": func(n int, s string) string { return strings.Repeat(s, max(1, min(n, TextWidth))) },
 	"reason": func(cats []string) string {
 		if len(cats) == 0 {
-			return "all of its news"
+			return "all the news"
 		}
 		return "news about " + strings.Join(cats, ", ")
 	},
@@ -98,6 +108,17 @@ var funcs = map[string]any{
 // parse parses the sources. With inline, the HTML templates' CSS is inlined
 // first; without, errors carry the lines of the files as written.
 func (r *Renderer) parse(src map[string]source, inline bool) error {
+	if r.site.Brand != "" {
+		if !brandRe.MatchString(r.site.Brand) {
+			return newsletter.Errorf(newsletter.EINVALID, "brand colour %q: write it as #rrggbb", r.site.Brand)
+		}
+		for name, s := range src {
+			if strings.HasSuffix(name, ".html") {
+				s.text = defaultBrandRe.ReplaceAllString(s.text, r.site.Brand)
+				src[name] = s
+			}
+		}
+	}
 	layout := src["layout.html"]
 	css := styleBlock(layout.text)
 	r.css = css

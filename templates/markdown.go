@@ -10,6 +10,8 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 )
@@ -32,11 +34,18 @@ func newMarkdown(siteURL string) *markdown {
 	m.md = goldmark.New(
 		goldmark.WithExtensions(extension.Strikethrough, extension.Linkify),
 		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(m, 100))),
+		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(imageRenderer{}, 100))),
 	)
 	return m
 }
 
-// Transform makes link and image destinations absolute.
+// ContentWidth is the width in pixels of the column articles are set in:
+// the 600 px message less its side padding. Images are given it as their
+// width attribute (Outlook needs one) and shrink below it on a phone.
+const ContentWidth = 536
+
+// Transform makes link and image destinations absolute and moves headings
+// below the article's own title (an h2): # and ## become h3.
 func (m *markdown) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
 	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
@@ -47,6 +56,8 @@ func (m *markdown) Transform(doc *ast.Document, _ text.Reader, _ parser.Context)
 			n.Destination = m.absolute(n.Destination)
 		case *ast.Image:
 			n.Destination = m.absolute(n.Destination)
+		case *ast.Heading:
+			n.Level = min(6, max(3, n.Level+1))
 		}
 		return ast.WalkContinue, nil
 	})
@@ -222,4 +233,49 @@ func (t *textRenderer) inlineOf(n ast.Node) string {
 	s := t.inline(n)
 	t.refs = saved
 	return s
+}
+
+// imageRenderer writes every image at the column width, with alt text.
+type imageRenderer struct{}
+
+// RegisterFuncs implements renderer.NodeRenderer.
+func (imageRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindImage, renderImage)
+}
+
+func renderImage(w util.BufWriter, src []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	n := node.(*ast.Image)
+	w.WriteString(`<img src="`)
+	if !html.IsDangerousURL(n.Destination) {
+		w.Write(util.EscapeHTML(util.URLEscape(n.Destination, true)))
+	}
+	w.WriteString(`" alt="`)
+	w.Write(util.EscapeHTML([]byte(strings.TrimSpace(plainText(n, src)))))
+	fmt.Fprintf(w, `" width="%d"`, ContentWidth)
+	if n.Title != nil {
+		w.WriteString(` title="`)
+		w.Write(util.EscapeHTML(n.Title))
+		w.WriteString(`"`)
+	}
+	w.WriteString(">")
+	return ast.WalkSkipChildren, nil
+}
+
+// plainText is the text of n's inline children.
+func plainText(n ast.Node, src []byte) string {
+	var b strings.Builder
+	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+		switch c := c.(type) {
+		case *ast.Text:
+			b.Write(c.Value(src))
+		case *ast.String:
+			b.Write(c.Value)
+		default:
+			b.WriteString(plainText(c, src))
+		}
+	}
+	return b.String()
 }

@@ -18,16 +18,18 @@ type Message struct {
 // Render personalises c for reader with links.
 func (r *Renderer) Render(c *Content, reader Reader, links Links) (*Message, error) {
 	reader.Name = newsletter.OneLine(reader.Name)
+	first := FirstName(reader.Name)
+	in := intro(c.Kind, r.site.Name, c.n, reader.Categories, first != "")
 	var html, text bytes.Buffer
 	if err := r.layoutHTML.Execute(&html, layoutData[htmltemplate.HTML]{
-		Site: r.site, Reader: reader, Subject: c.Subject, Preheader: c.Preheader, Intro: c.Intro,
-		Content: c.html, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences,
+		Site: r.site, Reader: reader, FirstName: first, Subject: c.Subject, Preheader: c.Preheader, Intro: in,
+		Content: c.html, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences, BrowserURL: links.Browser,
 	}); err != nil {
 		return nil, templateError(err)
 	}
 	if err := r.layoutText.Execute(&text, layoutData[string]{
-		Site: r.site, Reader: reader, Subject: c.Subject, Preheader: c.Preheader, Intro: c.Intro,
-		Content: c.text, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences,
+		Site: r.site, Reader: reader, FirstName: first, Subject: c.Subject, Preheader: c.Preheader, Intro: in,
+		Content: c.text, UnsubscribeURL: links.Unsubscribe, PreferencesURL: links.Preferences, BrowserURL: links.Browser,
 	}); err != nil {
 		return nil, templateError(err)
 	}
@@ -65,6 +67,7 @@ func clip(s string, n int) string {
 type confirmData struct {
 	Site       Site
 	Reader     Reader
+	FirstName  string
 	Subject    string
 	ConfirmURL string
 }
@@ -73,7 +76,7 @@ type confirmData struct {
 // confirmURL.
 func (r *Renderer) Confirm(reader Reader, confirmURL string) (*Message, error) {
 	reader.Name = newsletter.OneLine(reader.Name)
-	d := confirmData{Site: r.site, Reader: reader, ConfirmURL: confirmURL}
+	d := confirmData{Site: r.site, Reader: reader, FirstName: FirstName(reader.Name), ConfirmURL: confirmURL}
 	var subj, html, text bytes.Buffer
 	if err := r.confirm.subject.Execute(&subj, d); err != nil {
 		return nil, templateError(err)

@@ -47,6 +47,15 @@ type Site struct {
 	Name    string
 	URL     string
 	Address string // postal address for the footer, optional
+	// Logo is the absolute URL of an image shown in the masthead instead of
+	// the name (which becomes its alt text); optional.
+	Logo string
+	// Brand is a colour as #rrggbb for the masthead, links and buttons; it
+	// replaces the default templates' #1f4e79. Empty keeps the default.
+	Brand string
+	// NameInSubject puts the site name before every subject. Off by
+	// default: the From already shows it.
+	NameInSubject bool
 }
 
 // Reader is the one person a message is for.
@@ -60,6 +69,9 @@ type Reader struct {
 type Links struct {
 	Unsubscribe string
 	Preferences string
+	// Browser is the message's page in the web archive ("View in
+	// browser"); empty leaves the link out.
+	Browser string
 }
 
 // Article is an article as the templates see it.
@@ -69,6 +81,8 @@ type Article struct {
 	Date       string // "2 January 2006"
 	Categories []string
 	Summary    string
+	Image      string // absolute URL of the lead image, may be empty
+	ImageAlt   string // its alt text: the title unless the source gave one
 	BodyHTML   htmltemplate.HTML
 	BodyText   string
 }
@@ -84,12 +98,14 @@ type contentData struct {
 type layoutData[T any] struct {
 	Site           Site
 	Reader         Reader
+	FirstName      string // for the greeting; empty: no greeting
 	Subject        string
 	Preheader      string
 	Intro          string
 	Content        T
 	UnsubscribeURL string
 	PreferencesURL string
+	BrowserURL     string
 }
 
 // Renderer renders messages. It is safe for concurrent use.

@@ -157,12 +157,26 @@ func TestRender_EscapesHostileData(t *testing.T) {
 func TestSubject(t *testing.T) {
 	r, _ := templates.New(site)
 	arts := articles()
-	for n, want := range map[int]string{1: "Millbrook Community Trust: Plant a Tree With Us", 2: "Millbrook Community Trust: Plant a Tree With Us and 1 more"} {
+	for n, want := range map[int]string{1: "Plant a Tree With Us", 2: "Plant a Tree With Us and 1 more"} {
 		c, err := r.Content(templates.KindDigest, arts[:n])
 		if err != nil || c.Subject != want {
 			t.Errorf("%d articles: subject %q, %v; want %q", n, c.Subject, err, want)
 		}
 	}
+	t.Run("NameInSubject", func(t *testing.T) {
+		s := site
+		s.NameInSubject = true
+		r, _ := templates.New(s)
+		for kind, want := range map[string]string{templates.KindDigest: "Millbrook Community Trust: Plant a Tree With Us and 1 more", templates.KindArticle: "Millbrook Community Trust: Plant a Tree With Us"} {
+			set := arts
+			if kind == templates.KindArticle {
+				set = arts[:1]
+			}
+			if c, err := r.Content(kind, set); err != nil || c.Subject != want {
+				t.Errorf("%s: subject %q, %v; want %q", kind, c.Subject, err, want)
+			}
+		}
+	})
 }
 
 func TestContentIsCached(t *testing.T) {
@@ -256,4 +270,180 @@ func TestMarkdownText(t *testing.T) {
 	if !strings.Contains(m.HTML, `href="https://example.org/map/railway-path"`) {
 		t.Error("relative link not made absolute in HTML")
 	}
+}
+
+func TestFirstName(t *testing.T) {
+	for name, want := range map[string]string{
+		"Ana Silva": "Ana", "Smith, Carol": "Carol", "  Jo  ": "Jo", "": "", "Dr. Smith": "", "J. Smith": "",
+		"ana@example.org": "", "Mary-Jane O'Neill": "Mary-Jane", "Smith,": "", ", Carol": "", "42": "",
+	} {
+		if got := templates.FirstName(name); got != want {
+			t.Errorf("FirstName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestCopy: a greeting by first name or none, "all the news" for readers
+// of every category, the same words in both parts.
+func TestCopy(t *testing.T) {
+	r, _ := templates.New(site)
+	c, _ := r.Content(templates.KindDigest, articles())
+	for _, tc := range []struct {
+		name      string
+		reader    templates.Reader
+		want, not []string
+	}{
+		{"ByFirstName", templates.Reader{Name: "Smith, Carol", Email: "c@example.org", Categories: []string{"Parks"}},
+			[]string{"Hello Carol, here are the 2 new articles in your categories.", "news about Parks"}, []string{"Smith"}},
+		{"NoName", templates.Reader{Email: "x@example.org"},
+			[]string{"Here is all the news from Millbrook Community Trust: 2 new articles.", "subscribed to all the news."}, []string{"Hello", "your categories", "all of its news"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := r.Render(c, tc.reader, links)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(strings.Fields(m.Text), " ")
+			for _, part := range []string{m.HTML, text} {
+				for _, w := range tc.want {
+					if !strings.Contains(part, w) {
+						t.Errorf("lacks %q", w)
+					}
+				}
+				for _, w := range tc.not {
+					if strings.Contains(part, w) {
+						t.Errorf("has %q", w)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestImages: every image, in a body or as a lead image, has the column
+// width, an alt text and a style that lets it shrink.
+func TestImages(t *testing.T) {
+	r, _ := templates.New(site)
+	a := articles()
+	a[0].Body = "Before.\n\n![A wide photo of the park](/img/wide.jpg)\n\n![](https://example.org/b.png)\n\n# Big heading\n"
+	a[0].Image, a[0].ImageAlt = "https://example.org/lead.jpg", ""
+	for _, x := range a {
+		x.ComputeHash()
+	}
+	for _, kind := range []string{templates.KindDigest, templates.KindArticle} {
+		set := a
+		if kind == templates.KindArticle {
+			set = a[:1]
+		}
+		c, err := r.Content(kind, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := r.Render(c, reader, links)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs := regexp.MustCompile(`<img[^>]*>`).FindAllString(m.HTML, -1)
+		want := 1 // the lead image; the digest shows no bodies
+		if kind == templates.KindArticle {
+			want = 3 // the lead image and two in the body
+		}
+		if len(imgs) != want {
+			t.Errorf("%s: %d images, want %d: %q", kind, len(imgs), want, imgs)
+		}
+		for _, img := range imgs {
+			for _, re := range []string{` width="536"`, ` alt="`, `max-width: ?100%`, `height: ?auto`} {
+				if !regexp.MustCompile(re).MatchString(img) {
+					t.Errorf("%s: %s lacks %s", kind, img, re)
+				}
+			}
+		}
+		if !strings.Contains(m.HTML, `alt="Plant a Tree With Us"`) {
+			t.Errorf("%s: the lead image's alt is not the title", kind)
+		}
+		if kind == templates.KindArticle {
+			if !strings.Contains(m.HTML, `src="https://example.org/img/wide.jpg" alt="A wide photo of the park"`) {
+				t.Errorf("body image not absolute or without its alt")
+			}
+			if !strings.Contains(m.HTML, "<h3") || strings.Contains(m.HTML, "Big heading</h1>") {
+				t.Errorf("a heading in the body is not below the title")
+			}
+		}
+	}
+}
+
+func TestHeadings(t *testing.T) {
+	r, _ := templates.New(site)
+	for _, kind := range []string{templates.KindDigest, templates.KindArticle} {
+		set := articles()
+		if kind == templates.KindArticle {
+			set = set[:1]
+		}
+		c, _ := r.Content(kind, set)
+		m, _ := r.Render(c, reader, links)
+		if n := strings.Count(m.HTML, "<h1"); n != 1 {
+			t.Errorf("%s: %d h1, want 1", kind, n)
+		}
+		if n := strings.Count(m.HTML, "<h2"); n != len(set) {
+			t.Errorf("%s: %d h2, want %d", kind, n, len(set))
+		}
+	}
+}
+
+func TestBrandAndLogo(t *testing.T) {
+	s := site
+	s.Brand, s.Logo = "#7a1f5c", "https://example.org/logo.png"
+	r, err := templates.New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := r.Content(templates.KindArticle, articles()[:1])
+	m, _ := r.Render(c, reader, links)
+	if strings.Contains(strings.ToLower(m.HTML), templates.DefaultBrand) || !strings.Contains(m.HTML, "#7a1f5c") {
+		t.Error("the brand colour did not replace the default")
+	}
+	if !strings.Contains(m.HTML, `src="https://example.org/logo.png" alt="Millbrook Community Trust"`) {
+		t.Error("no logo with the site name as alt")
+	}
+	s.Brand = "red"
+	if _, err := templates.New(s); newsletter.ErrorCode(err) != newsletter.EINVALID {
+		t.Errorf("brand %q: %v", s.Brand, err)
+	}
+}
+
+func TestViewInBrowser(t *testing.T) {
+	r, _ := templates.New(site)
+	c, _ := r.Content(templates.KindDigest, articles())
+	l := links
+	l.Browser = "https://news.example.org/archive/7"
+	m, _ := r.Render(c, reader, l)
+	if !strings.Contains(m.HTML, `<a href="https://news.example.org/archive/7"`) || !strings.Contains(m.Text, "View in browser:\nhttps://news.example.org/archive/7") {
+		t.Error("no view-in-browser link")
+	}
+	// Without links (the archive's own copy), no footer links either.
+	m, _ = r.Render(c, templates.Reader{}, templates.Links{})
+	for _, bad := range []string{"View in browser", "Manage preferences", "Unsubscribe", "href=\"\""} {
+		if strings.Contains(m.HTML, bad) || strings.Contains(m.Text, bad) {
+			t.Errorf("a message without links has %q", bad)
+		}
+	}
+}
+
+func TestConfirm(t *testing.T) {
+	r, _ := templates.New(site)
+	m, err := r.Confirm(templates.Reader{Name: "Ana Silva", Email: "ana@example.org"}, "https://news.example.org/confirm/tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.HTML, `class="preheader"`) {
+		t.Error("no preheader")
+	}
+	if !regexp.MustCompile(`<td class="button" bgcolor="#1f4e79"[^>]*><a href="https://news.example.org/confirm/tok"`).MatchString(m.HTML) {
+		t.Error("the call to action is not a button")
+	}
+	if !strings.Contains(m.HTML, "Hello Ana, someone") || !strings.Contains(m.Text, "Hello Ana, someone") {
+		t.Error("no greeting by first name")
+	}
+	golden(t, "confirm.html", m.HTML)
+	golden(t, "confirm.txt", m.Text)
 }

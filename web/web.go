@@ -65,6 +65,7 @@ type Handler struct {
 	sendConfirm SendConfirmation
 	limits      SignupLimits
 	limit       *limiter
+	archive     Archive // the web archive; nil: not served
 }
 
 // Option configures a Handler.
@@ -104,9 +105,16 @@ func New(store newsletter.SubscriberStore, signer *subscribers.Signer, site Site
 	h.mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
 	h.mux.HandleFunc("GET /preferences/{token}", h.preferencesPage)
 	h.mux.HandleFunc("POST /preferences/{token}", h.savePreferences)
+	if h.archive != nil {
+		h.archiveRoutes()
+	}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	return h
 }
+
+// pagePolicy is the pages' Content-Security-Policy: nothing loads but
+// inline styles, forms post only here, and no page may be framed.
+const pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
 
 // maxBody bounds what a form may send.
 const maxBody = 64 << 10
@@ -115,7 +123,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	// No page may be framed (clickjacking): frame-ancestors for current
 	// browsers, X-Frame-Options for older ones.
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", pagePolicy)
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Cache-Control", "no-store")
@@ -132,10 +140,13 @@ type pageData struct {
 	Chosen     []string // the subscriber's; empty: all
 	Message    string
 	Unsub      string // unsubscribe URL path
+	Prefs      string // preferences URL path, on the unsubscribe page
+	Signup     bool   // the sign-up form is served: offer to subscribe again
 }
 
 func (h *Handler) render(w http.ResponseWriter, code int, d pageData) {
 	d.Site = h.site
+	d.Signup = h.sendConfirm != nil
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	if err := pages.ExecuteTemplate(w, "page", d); err != nil {
@@ -158,13 +169,15 @@ func (h *Handler) subscriber(r *http.Request, purpose string) (*newsletter.Subsc
 }
 
 func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
-	s, _, err := h.subscriber(r, subscribers.PurposeUnsubscribe)
+	s, tok, err := h.subscriber(r, subscribers.PurposeUnsubscribe)
 	if err != nil {
 		h.tokenError(w, err)
 		return
 	}
+	// As the preferences page links here, this page links there.
+	prefs := "/preferences/" + h.signer.Sign(subscribers.Token{Purpose: subscribers.PurposePreferences, Subscriber: s.ID, List: tok.List})
 	// A GET never unsubscribes: mail scanners follow links.
-	h.render(w, http.StatusOK, pageData{Page: "unsubscribe", Email: s.Email, Status: s.Status})
+	h.render(w, http.StatusOK, pageData{Page: "unsubscribe", Email: s.Email, Status: s.Status, Prefs: prefs})
 }
 
 // unsubscribe handles the one-click POST of a mailbox provider (body

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -59,6 +60,9 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 	}
 	if f.changed("retries") {
 		s.Retries = f.retries
+	}
+	if sending && cmd.Name() != "serve" && strings.TrimSpace(cfg.Site.Address) == "" {
+		a.log.Warn("site.address is empty: mail to readers should carry the organisation's postal address (CAN-SPAM); set [site] address in the config")
 	}
 	return s, nil
 }
