@@ -1,7 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,5 +214,67 @@ Diagnostic-Code: smtp; 550 5.1.1 no such user
 	}
 	if n := srv.Count("reader001@example.org"); n != 2 {
 		t.Errorf("reader001 got %d messages, want 2", n)
+	}
+}
+
+// TestServe_MailgunWebhook: `serve` with bounces.mailgun_signing_key takes
+// a signed Mailgun "failed" event at /webhooks/mailgun and refuses an
+// unsigned one; the subscriber pages still answer beside it.
+func TestServe_MailgunWebhook(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	c := newCLI(t)
+	cfg := filepath.Join(c.dir, "newsletter.toml")
+	raw, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(raw, "\n[bounces]\nreturn_path = \"bounces@example.org\"\nmailgun_signing_key = \"key-test\"\n"...), 0o600)
+	os.WriteFile(filepath.Join(c.dir, "readers.csv"), []byte("email\ngone@example.com\n"), 0o644)
+	c.ok("subscribers", "import", filepath.Join(c.dir, "readers.csv"))
+	os.WriteFile(filepath.Join(c.dir, "post.txt"), []byte(time.Now().UTC().Format("2006-01-02")+"\nA Post\nBody.\n"), 0o644)
+	c.ok("articles", "add", filepath.Join(c.dir, "post.txt"))
+	srv := smtptest.Start(t)
+	c.ok("digest", "--transport", srv.URL())
+	sender := srv.Messages()[0].From
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		var out, errb bytes.Buffer
+		done <- run(ctx, []string{"--db", filepath.Join(c.dir, "newsletter.db"), "--config", cfg, "serve", "--addr", addr}, nil, &out, &errb)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitHTTP(t, "http://"+addr+"/healthz")
+	event := func(key string) string {
+		ts := fmt.Sprint(time.Now().Unix())
+		mac := hmac.New(sha256.New, []byte(key))
+		mac.Write([]byte(ts + "tok"))
+		return fmt.Sprintf(`{"signature":{"timestamp":%q,"token":"tok","signature":%q},"event-data":{"event":"failed","severity":"permanent","id":"e1",
+			"recipient":"gone@example.com","delivery-status":{"code":550,"message":"5.1.1 no such user"},"envelope":{"sender":%q}}}`,
+			ts, hex.EncodeToString(mac.Sum(nil)), sender)
+	}
+	for _, try := range []struct {
+		key  string
+		want int
+	}{{"wrong", http.StatusForbidden}, {"key-test", http.StatusNoContent}} {
+		key, want := try.key, try.want
+		resp, err := http.Post("http://"+addr+"/webhooks/mailgun", "application/json", strings.NewReader(event(key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("key %s: %d, want %d", key, resp.StatusCode, want)
+		}
+		if key == "wrong" {
+			if got := deliveryStates(t, c)["gone@example.com"]; got != "sent" {
+				t.Errorf("after a refused event: %s", got)
+			}
+		}
+	}
+	if got := deliveryStates(t, c)["gone@example.com"]; got != "bounced" {
+		t.Errorf("after the signed event: %s", got)
 	}
 }
