@@ -98,6 +98,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed,
 		a.templatesCommand(),
 		a.scheduleCommand(),
 		a.serveCommand(),
+		a.bouncesCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -135,6 +136,7 @@ func (a *app) runDigest(cmd *cobra.Command, f *sendFlags, since time.Time, categ
 		}
 		return a.rehearse(ctx, svc, f, p, since)
 	}
+	a.warnRates(ctx, svc, f.list)
 	res, err := svc.Digest(ctx, campaign.DigestRequest{List: f.list, Since: since, Categories: categories, ResendUnknown: f.resendUnknown})
 	return a.reportSend(res, err, f.list)
 }
@@ -154,6 +156,18 @@ func (a *app) runSend(cmd *cobra.Command, f *sendFlags, slug string, again bool)
 	}
 	res, err := svc.Article(ctx, campaign.ArticleRequest{List: f.list, Slug: slug, Again: again, ResendUnknown: f.resendUnknown})
 	return a.reportSend(res, err, f.list)
+}
+
+// warnRates warns, before a send, when the list's last campaign bounced or
+// drew complaints above what mailbox providers tolerate.
+func (a *app) warnRates(ctx context.Context, svc *campaign.Service, list string) {
+	b, ok, err := svc.LastRates(ctx, list)
+	if err != nil || !ok || !b.Risky() {
+		return
+	}
+	fmt.Fprintf(a.stderr, "warning: campaign %d of list %s had a complaint rate of %s (keep it under %s) and a bounce rate of %s (keep it under %s); "+
+		"mailbox providers may send this list to spam: see newsletter bounces list --campaign %d\n",
+		b.CampaignID, list, percent(b.ComplaintRate()), percent(newsletter.MaxComplaintRate), percent(b.BounceRate()), percent(newsletter.MaxBounceRate), b.CampaignID)
 }
 
 // reportSend prints the end of a send and chooses its exit code.

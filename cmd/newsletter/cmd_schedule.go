@@ -64,6 +64,7 @@ recorded as run, with no mail. Every decision is logged on stderr.`,
 			// New feed items go into the digest that follows.
 			svc.BeforeScheduledDigest = func(ctx context.Context, sc *schedule.Schedule) {
 				a.fetchScheduleFeeds(ctx, svc.DB, sc.Name, sc.List)
+				a.fetchScheduleBounces(ctx, cmd)
 			}
 			if once {
 				busy, failed := a.runSchedules(cmd.Context(), svc, scheds)

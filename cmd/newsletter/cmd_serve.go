@@ -65,7 +65,7 @@ reader's token).`,
 				opts = append(opts, web.WithArchive(svc))
 			}
 			h := web.New(svc.DB, svc.Signer, site, a.log, opts...)
-			return web.Serve(cmd.Context(), addr, h, func(bound string) {
+			return web.Serve(cmd.Context(), addr, a.withWebhooks(cmd, h), func(bound string) {
 				a.log.Info("serving subscriber pages", "addr", bound, "public_url", cfg.Site.PublicURL, "signup", signup)
 			})
 		},
