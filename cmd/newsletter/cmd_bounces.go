@@ -17,22 +17,6 @@ import (
 
 func (a *app) bouncesCommand() *cobra.Command {
 	cmd := groupCommand("bounces", "Read bounces and complaints that came back after the relay accepted a message")
-	cmd.Long = `bounces reads the bounces (delivery status notifications) and spam
-complaints (ARF reports) that come back to the envelope sender, and marks the
-deliveries and addresses they are about:
-
-  a permanent bounce about the address (5.1.1 no such user …)
-                    the delivery and the address are bounced at once
-  a soft bounce     the delivery is bounced; soft bounces on bounces.soft_limit
-                    (default 3) different campaigns bounce the address
-  a complaint       the delivery and the address are complained: never
-                    mailed again, not even after an import
-  delayed           not a bounce; nothing changes
-
-A report names its delivery through the VERP envelope sender that
-bounces.return_path turns on (bounces+TOKEN@domain, signed with the link
-secret), or else by the Message-ID of the original it quotes. Each report is
-recorded once: reading the same mailbox again changes nothing more.`
 	cmd.AddCommand(a.bouncesReadCommand(), a.bouncesFetchCommand(), a.bouncesListCommand())
 	return cmd
 }
@@ -51,17 +35,7 @@ func (a *app) bouncesReadCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "read [PATH|-]",
 		Short: "Read bounces from a message file, a maildir, an mbox, or stdin",
-		Long: `read processes the bounces and complaints at PATH: a maildir (a directory
-with cur/ and new/), an mbox, or one message file. Without PATH, or with -,
-it reads one message (or an mbox) from stdin, as an MTA's pipe alias gives
-it:
-
-  bounces: "|/usr/local/bin/newsletter --db /var/lib/newsletter/newsletter.db bounces read"
-
-Messages are left where they are; reading them again changes nothing more.`,
-		Example: `  newsletter bounces read /var/mail/bounces/Maildir
-  newsletter bounces read returned.eml`,
-		Args: cobra.MaximumNArgs(1),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := "-"
 			if len(args) == 1 {
@@ -82,12 +56,7 @@ func (a *app) bouncesFetchCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "fetch",
 		Short: "Read bounces from the bounces.imap mailbox",
-		Long: `fetch reads the messages of the IMAP mailbox bounces.imap
-(imaps://USER@HOST/MAILBOX; imap://… uses STARTTLS) that it has not
-processed yet, with the password in env NEWSLETTER_IMAP_PASSWORD. Each
-message processed is flagged \Seen and $NewsletterProcessed, or moved to the
-folder ?move=FOLDER names. The scheduler runs it before each scheduled send.`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := a.bounceProcessor(cmd)
 			if err != nil {
@@ -144,11 +113,7 @@ func (a *app) bouncesListCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the bounces and complaints recorded, oldest first",
-		Long: `list prints every bounce and complaint recorded: the campaign, the delivery's
-address, the kind (hard, soft, policy, complaint), where it came from, the
-status code and diagnostic, and what it changed (the delivery's and the
-address's new status; empty when it changed nothing).`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := a.store(cmd.Context())
 			if err != nil {

@@ -86,22 +86,7 @@ func (a *app) deliveriesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deliveries",
 		Short: "List the delivery log",
-		Long: `deliveries lists the delivery log: one row per message of a campaign, with
-its status, attempts, the last SMTP reply code and error, and the Message-ID.
-
-  pending   queued; the next run sends it
-  sending   claimed by a run that is sending it now
-  sent      the server answered 250 after the message
-  deferred  a temporary failure outlasted the run's retries; the next run of
-            digest, send or the scheduler tries again, until
-            transport.queue_lifetime (default 72h), then it fails
-  failed    refused for good (the reply says why)
-  unknown   the message was sent in full but the reply was lost, or a run
-            died while sending it: it may or may not have arrived, so it is
-            not resent unless digest --resend-unknown
-  bounced   sent, then a bounce came back (newsletter bounces)
-  complained sent, then the reader reported it as spam`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if filter.Status != "" && !contains(newsletter.DeliveryStatuses, filter.Status) {
 				return usagef("--status %q: use %s", filter.Status, strings.Join(newsletter.DeliveryStatuses, ", "))

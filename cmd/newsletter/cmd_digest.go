@@ -41,24 +41,7 @@ func (a *app) digestCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "digest",
 		Short: "Send each reader the new articles in their categories",
-		Long: `digest sends one message per active member of the list, holding the articles
-published since --since (default: 7 days ago) that no earlier digest of the
-list held, restricted to the reader's categories (a reader with none takes
-all). With nothing new it says so and sends nothing.
-
-Every delivery is logged. A list with an unfinished campaign (interrupted,
-or stopped because the server was down) resumes it first: pending messages
-are sent; messages that were being sent when a run died are reported as
-unknown and not resent unless --resend-unknown.
-
-Only one sender runs per database at a time.
-
-Exit codes: 0 all sent, 1 error (the campaign stays resumable), 3 finished
-with failed deliveries, 130 interrupted (run it again to resume).`,
-		Example: `  newsletter digest --dry-run
-  newsletter digest --test-to me@example.org
-  newsletter digest --since 2026-11-01 --transport smtp://mail.example.org:587`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sinceT, err := parseDateFlag("since", since)
 			if err != nil {
@@ -82,10 +65,7 @@ func (a *app) sendCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "send SLUG",
 		Short: "Send one article to the readers of its categories",
-		Long: `send sends one article to every active member of the list whose categories
-meet the article's (readers with no categories take all). An article goes to
-a list once; --again sends it another time.`,
-		Args: cobra.ExactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runSend(cmd, &f, args[0], again)
 		},
