@@ -53,7 +53,7 @@ const (
 
 // DeliveryStatuses lists the delivery statuses, in the order they are
 // documented.
-var DeliveryStatuses = []string{DeliveryPending, DeliverySending, DeliverySent, DeliveryDeferred, DeliveryFailed, DeliveryUnknown}
+var DeliveryStatuses = []string{DeliveryPending, DeliverySending, DeliverySent, DeliveryDeferred, DeliveryFailed, DeliveryUnknown, DeliveryBounced, DeliveryComplained}
 
 // HardFailureLimit is the bounce rule: this many permanent failures about
 // the recipient in a row, without a delivery between them, mark an address

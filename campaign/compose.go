@@ -80,6 +80,9 @@ func (s *Service) compose(spec messageSpec, r *newsletter.Recipient) (*mailer.Bu
 		return nil, err
 	}
 	built.DeliveryID = r.DeliveryID
+	if s.VERP != nil && r.DeliveryID != 0 {
+		built.From = s.VERP.Address(r.DeliveryID) // MAIL FROM; Return-Path once delivered
+	}
 	return built, nil
 }
 

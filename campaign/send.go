@@ -11,7 +11,8 @@ import (
 
 // resume finishes the list's unfinished campaign, if any, then retries the
 // deferred deliveries that are due, a campaign at a time, and reports
-// whether the caller may go on to a new campaign (every run went through).
+// whether the caller may go on to a new campaign (every run reached its
+// end: nothing was interrupted or left pending).
 func (s *Service) resume(ctx context.Context, list string, resendUnknown bool, res *Result) (bool, error) {
 	due := s.now().Add(-s.DeferredRetryAfter)
 	var retried int64 // each campaign's deferred deliveries are tried once a run
@@ -41,7 +42,9 @@ func (s *Service) resume(ctx context.Context, list string, resendUnknown bool, r
 			return false, err
 		}
 		res.Runs = append(res.Runs, run)
-		if run.Outcome() != Sent {
+		// Failed deliveries are final and reported; they do not hold back
+		// what is new. A run that stopped does.
+		if run.Outcome() > SomeFailed {
 			return false, nil
 		}
 	}

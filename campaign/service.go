@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/bounces"
 	"github.com/example/newsletter/mailer"
 	"github.com/example/newsletter/schedule"
 	"github.com/example/newsletter/sqlite"
@@ -52,6 +53,11 @@ type Options struct {
 	// run retries it: 0 for a run by hand (at once), about 15 minutes for
 	// the scheduler.
 	DeferredRetryAfter time.Duration
+
+	// VERP, when set, makes each reader's envelope sender name the
+	// delivery (bounces+TOKEN@domain), so the bounces that come back
+	// reach it ([bounces] return_path).
+	VERP *bounces.VERP
 
 	// BeforeScheduledDigest, when set, runs before a scheduled digest is
 	// made (to fetch the schedule's feeds, for example).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/bounces"
 	"github.com/example/newsletter/config"
 	"github.com/example/newsletter/mailer"
 	"github.com/example/newsletter/sqlite"
@@ -76,6 +77,11 @@ func New(ctx context.Context, cfg *config.Config, db *sqlite.DB, su Setup) (*Ser
 		Now:               su.Now,
 		Logger:            log,
 	}}
+	if cfg.Bounces.ReturnPath != "" {
+		if s.VERP, err = bounces.NewVERP(cfg.Bounces.ReturnPath, signer); err != nil {
+			return nil, err
+		}
+	}
 	if su.Sending {
 		raw := t.URL
 		if su.Transport != "" {

@@ -26,6 +26,7 @@ type Config struct {
 	Articles    Articles    `toml:"articles"`
 	Feeds       []Feed      `toml:"feed"`
 	Signup      Signup      `toml:"signup"`
+	Bounces     Bounces     `toml:"bounces"`
 
 	path string // the file it came from, "" for the defaults
 }
@@ -166,6 +167,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Signup.check(name); err != nil {
+		return err
+	}
+	if err := c.Bounces.check(name); err != nil {
 		return err
 	}
 	if c.Transport.Concurrency == 0 {

@@ -105,6 +105,21 @@ mailto = ""
 # categories = ["Blog"]        # added to every item's own
 # list = ""                    # only the schedules of this list fetch it; "" for all
 
+# Bounces and complaints that come back after the relay accepted a message.
+# [bounces]
+# VERP: each message's envelope sender becomes bounces+TOKEN@example.org, so
+# a bounce names the delivery. Route bounces+* to a mailbox (see README).
+# return_path = "bounces@example.org"
+# The mailbox "newsletter bounces fetch" reads (and the scheduler, before
+# each send); the password comes from env NEWSLETTER_IMAP_PASSWORD.
+# imap = "imaps://bounces@mail.example.org/INBOX"
+# Soft bounces on this many campaigns mark an address bounced.
+# soft_limit = 3
+# Webhooks of "newsletter serve": SES through SNS (these topics only) and
+# Mailgun (env NEWSLETTER_MAILGUN_SIGNING_KEY).
+# sns_topics = ["arn:aws:sns:eu-west-1:123456789012:ses-bounces"]
+# mailgun_signing_key = ""
+
 # A weekly digest, run by "newsletter schedule" (or --once from cron).
 [[schedule]]
 name = "weekly"

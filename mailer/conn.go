@@ -18,6 +18,7 @@ type smtpConn struct {
 	c          *smtp.Client
 	conn       net.Conn
 	pipelining bool // the server offers PIPELINING (RFC 2920)
+	broken     bool // a send failed in a way that leaves the connection unusable
 }
 
 // bufPool holds the buffers a message is built and dot-stuffed into.
@@ -43,10 +44,14 @@ func (s *smtpConn) Send(ctx context.Context, m *Built) error {
 	} else {
 		err = s.envelope(m)
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = s.data(ctx, sig, raw.Bytes())
 	}
-	return s.data(ctx, sig, raw.Bytes())
+	var se *SendError
+	if errors.As(err, &se) && se.Broken {
+		s.broken = true
+	}
+	return err
 }
 
 // deadline sets the connection's deadline d from now, or now when ctx is
@@ -103,8 +108,8 @@ func (s *smtpConn) envelopePipelined(m *Built) error {
 		return classify(err, stageMail)
 	}
 	// Every reply is read, in order, whatever the first ones said.
-	_, _, mailErr := t.ReadResponse(250)
-	_, _, rcptErr := t.ReadResponse(25)
+	_, _, mailErr := t.ReadResponse(2)
+	_, _, rcptErr := t.ReadResponse(2)
 	_, _, dataErr := t.ReadResponse(354)
 	for _, err := range []error{mailErr, rcptErr, dataErr} {
 		var te *textproto.Error
@@ -138,9 +143,10 @@ func (s *smtpConn) envelopePipelined(m *Built) error {
 	return s.refused(dataErr, stageData)
 }
 
-// data writes the message (after its signature field sig), dot-stuffed and ended by the final dot, in one
-// write, and reads the reply. Once the final dot is out, a lost reply makes
-// the outcome Unknown: the server may have taken the message.
+// data writes the message (after its signature field sig), dot-stuffed
+// and ended by the final dot, in one write, and reads the reply. Once the
+// final dot is out, a lost reply makes the outcome Unknown: the server may
+// have taken the message.
 func (s *smtpConn) data(ctx context.Context, sig string, msg []byte) error {
 	out := bufPool.Get().(*bytes.Buffer)
 	out.Reset()
@@ -157,14 +163,18 @@ func (s *smtpConn) data(ctx context.Context, sig string, msg []byte) error {
 		return &SendError{Reason: ReasonTemporary, Text: err.Error(), Broken: true}
 	}
 	s.deadline(ctx, s.t.DataTimeout)
-	_, _, err := t.ReadResponse(250)
+	// Any 2xx accepts the message (RFC 5321 4.2.1): a 252 is no reason to
+	// send it again.
+	_, _, err := t.ReadResponse(2)
 	if err == nil {
 		return nil
 	}
 	var te *textproto.Error
-	if errors.As(err, &te) {
+	if errors.As(err, &te) && te.Code >= 400 {
 		return s.refused(te, stageDot)
 	}
+	// No reply, or one that is neither yes nor no (a 1xx or 3xx to the end
+	// of data): the message may have been taken.
 	return &SendError{Reason: ReasonUnknown, Broken: true,
 		Text: "the message was sent in full but no reply came after its end (" + err.Error() + "): it may or may not have been delivered"}
 }
@@ -205,7 +215,13 @@ func isASCII(s string) bool {
 	return true
 }
 
+// Close says QUIT and closes; a broken connection (a timeout, a drop, a
+// stop) is closed at once, without waiting on a server that is not
+// answering.
 func (s *smtpConn) Close() error {
+	if s.broken {
+		return s.conn.Close()
+	}
 	s.conn.SetDeadline(time.Now().Add(5 * time.Second))
 	if err := s.c.Quit(); err != nil {
 		return s.c.Close()

@@ -100,12 +100,15 @@ func ClassifyReply(code int, enhanced, stage string) Reason {
 		switch {
 		case class == "1" && (detail == "7" || detail == "8"):
 			return ReasonSender // the sender's address or domain
-		case class == "1" || class == "2" || class == "4":
-			return ReasonRecipient // address, mailbox, routing to it
-		case class == "3" || class == "5" || class == "6" || class == "7":
-			return ReasonSender // the system, the protocol, the content, policy
+		case class == "1" || class == "2":
+			return ReasonRecipient // the address, the mailbox
+		case class == "4" && (detail == "1" || detail == "4"):
+			return ReasonRecipient // no answer from, or no route to, the recipient's host
 		}
-		return ReasonRecipient
+		// X.3 the mail system, X.4 the network (a sending quota, a
+		// loop), X.5 the protocol, X.6 the content, X.7 policy: the
+		// sender's side. An unknown subject is not held against a reader.
+		return ReasonSender
 	}
 	switch code {
 	case 550, 551, 552, 553:

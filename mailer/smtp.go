@@ -184,6 +184,9 @@ func (t *SMTPTransport) Open(ctx context.Context) (Conn, error) {
 		return nil, connectError(err)
 	}
 	conn.SetDeadline(time.Now().Add(t.ConnectTimeout))
+	// A stop cuts the greeting, TLS and AUTH short as it cuts the dial.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
 	c, err := smtp.NewClient(conn, t.Host)
 	if err != nil {
 		conn.Close()
@@ -192,6 +195,10 @@ func (t *SMTPTransport) Open(ctx context.Context) (Conn, error) {
 	if err := t.greet(c, addr); err != nil {
 		c.Close()
 		return nil, connectError(err)
+	}
+	if !stop() || ctx.Err() != nil {
+		c.Close()
+		return nil, connectError(ctx.Err())
 	}
 	pipelining, _ := c.Extension("PIPELINING")
 	pipelining = pipelining && !t.noPipelining

@@ -111,7 +111,7 @@ func (r *run) transmit(ctx context.Context, rc *newsletter.Recipient, m *Built, 
 			return false
 		case se.Reason == ReasonRecipient:
 			up.Status, up.Permanent, up.Bounce = newsletter.DeliveryFailed, true, se.DeadAddress()
-			r.breaker.success()
+			r.breaker.recipientFailure()
 			r.record(up, newsletter.DeliveryFailed)
 			return true
 		case se.Reason == ReasonSender || se.Reason == ReasonConnection:
@@ -151,9 +151,8 @@ func (r *run) trip(reset []newsletter.DeliveryUpdate) {
 	r.stats.Failed -= len(reset)
 	r.stats.Requeued += len(reset)
 	r.mu.Unlock()
-	from, reply := r.breaker.cause()
 	r.abort(fmt.Errorf("the server refused the sender address %s or its messages %d times with the same reply, which is the sender's problem, not the readers': %s; those deliveries and the rest stay pending: fix the cause, then run the same command again",
-		from, len(reset), reply))
+		r.breaker.sender(), len(reset), r.breaker.reply()))
 }
 
 // connect opens a connection, retrying failures that may pass with

@@ -46,25 +46,8 @@ func (a *app) close() {
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "newsletter",
-		Short: "Publish an organisation's articles as email",
-		Long: `newsletter publishes an organisation's articles as email.
-
-Add articles (plain-text posts or Markdown), keep subscribers in lists with
-category preferences, then send a digest: one personalised message per reader
-holding only the new articles in their categories. Every delivery is logged in
-SQLite, so a re-run, a crash or a weekly schedule never sends twice.
-
-A first run:
-  newsletter init                             # newsletter.toml and the database
-  newsletter articles add examples/articles   # take articles in
-  newsletter subscribers import examples/subscribers.csv
-  newsletter digest --since 2026-11-01        # mail lands in outbox/
-  newsletter serve                            # one-click unsubscribe, preferences
-  newsletter schedule                         # the weekly digest, unattended
-
-Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed,
-130 interrupted (run the same command again to resume).`,
+		Use:           "newsletter",
+		Short:         "Publish an organisation's articles as email",
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -98,10 +81,12 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 some deliveries failed,
 		a.templatesCommand(),
 		a.scheduleCommand(),
 		a.serveCommand(),
+		a.bouncesCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
 	}
+	addHelp(root)
 	return root
 }
 

@@ -21,36 +21,7 @@ func (a *app) articlesAddCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "add PATH|URL|- ...",
 		Short: "Add or update articles from files, directories, feeds or stdin",
-		Long: `add reads articles from files, directories (recursively: .txt, .md,
-.markdown, .rss and .atom files), RSS or Atom feeds (a URL, or an .rss, .atom
-or .xml file) and - (standard input), and stores them.
-
-The plain-text post format (.txt):
-  March 4, 2025                      line 1: the publication date
-  The Title                          line 2: the title
-  A paragraph.                       every further line: one paragraph
-  Categories: Parks, Top Stories     optional last line
-
-Markdown files start with front matter (title, date, categories, and optional
-summary, slug, url, author) between "---" lines.
-
-A feed gives one article per item: its title, publication date, categories,
-link, and its content converted to Markdown (scripts, styles and images are
-dropped).
-
-The batch is all or nothing: if any source is invalid, every problem is listed
-as FILE:LINE: reason and nothing is stored. Adding the same article again
-changes nothing; an edited one is updated. An article is identified by its
-source: a feed item by its guid (else its link, else its title and date), a
-Markdown file by its slug: (else its path), a post by its date and title. Two
-articles with one title are two articles; the second's slug gets its date
-(weekly-roundup-2026-11-30). A file or feed item larger than [articles]
-max_size (default 1 MB) is refused.`,
-		Example: `  newsletter articles add examples/articles
-  newsletter articles add post.txt news/*.md
-  newsletter articles add https://example.org/feed.xml
-  cat post.txt | newsletter articles add -`,
-		Args: cobra.MinimumNArgs(1),
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config(cmd)
 			if err != nil {

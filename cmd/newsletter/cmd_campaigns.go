@@ -27,6 +27,11 @@ type campaignJSON struct {
 	Deferred   int    `json:"deferred"`
 	CreatedAt  string `json:"created_at"`
 	FinishedAt string `json:"finished_at"`
+	// After the relay: bounces and complaints that came back.
+	Bounced       int     `json:"bounced"`
+	Complained    int     `json:"complained"`
+	BounceRate    float64 `json:"bounce_rate"`
+	ComplaintRate float64 `json:"complaint_rate"`
 }
 
 func (a *app) campaignsCommand() *cobra.Command {
@@ -43,13 +48,21 @@ func (a *app) campaignsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"id", "kind", "list", "status", "articles", "recipients", "sent", "deferred", "failed", "unknown", "pending", "created_at"}}
+			bs, err := db.CampaignBounces(cmd.Context())
+			if err != nil {
+				return err
+			}
+			t := &table{header: []string{"id", "kind", "list", "status", "articles", "recipients", "sent", "deferred", "failed", "unknown", "pending", "created_at",
+				"bounced", "complained", "bounce_rate", "complaint_rate"}}
 			js := []campaignJSON{}
 			for _, c := range cs {
+				b := bs[c.ID]
 				js = append(js, campaignJSON{c.ID, c.Kind, c.List, c.Status, c.Subject, c.Articles, c.Recipients, c.Pending, c.Sending,
-					c.Sent, c.Failed, c.Unknown, c.Deferred, formatTime(c.CreatedAt), formatTime(c.FinishedAt)})
+					c.Sent, c.Failed, c.Unknown, c.Deferred, formatTime(c.CreatedAt), formatTime(c.FinishedAt),
+					b.Bounced, b.Complained, b.BounceRate(), b.ComplaintRate()})
 				t.rows = append(t.rows, []string{fmt.Sprint(c.ID), c.Kind, c.List, c.Status, strconv.Itoa(c.Articles), strconv.Itoa(c.Recipients),
-					strconv.Itoa(c.Sent), strconv.Itoa(c.Deferred), strconv.Itoa(c.Failed), strconv.Itoa(c.Unknown), strconv.Itoa(c.Pending + c.Sending), formatTime(c.CreatedAt)})
+					strconv.Itoa(c.Sent), strconv.Itoa(c.Deferred), strconv.Itoa(c.Failed), strconv.Itoa(c.Unknown), strconv.Itoa(c.Pending + c.Sending), formatTime(c.CreatedAt),
+					strconv.Itoa(b.Bounced), strconv.Itoa(b.Complained), percent(b.BounceRate()), percent(b.ComplaintRate())})
 			}
 			t.json = js
 			return a.print(t)
@@ -73,20 +86,7 @@ func (a *app) deliveriesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deliveries",
 		Short: "List the delivery log",
-		Long: `deliveries lists the delivery log: one row per message of a campaign, with
-its status, attempts, the last SMTP reply code and error, and the Message-ID.
-
-  pending   queued; the next run sends it
-  sending   claimed by a run that is sending it now
-  sent      the server answered 250 after the message
-  deferred  a temporary failure outlasted the run's retries; the next run of
-            digest, send or the scheduler tries again, until
-            transport.queue_lifetime (default 72h), then it fails
-  failed    refused for good (the reply says why)
-  unknown   the message was sent in full but the reply was lost, or a run
-            died while sending it: it may or may not have arrived, so it is
-            not resent unless digest --resend-unknown`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if filter.Status != "" && !contains(newsletter.DeliveryStatuses, filter.Status) {
 				return usagef("--status %q: use %s", filter.Status, strings.Join(newsletter.DeliveryStatuses, ", "))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,24 +41,7 @@ func (a *app) digestCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "digest",
 		Short: "Send each reader the new articles in their categories",
-		Long: `digest sends one message per active member of the list, holding the articles
-published since --since (default: 7 days ago) that no earlier digest of the
-list held, restricted to the reader's categories (a reader with none takes
-all). With nothing new it says so and sends nothing.
-
-Every delivery is logged. A list with an unfinished campaign (interrupted,
-or stopped because the server was down) resumes it first: pending messages
-are sent; messages that were being sent when a run died are reported as
-unknown and not resent unless --resend-unknown.
-
-Only one sender runs per database at a time.
-
-Exit codes: 0 all sent, 1 error (the campaign stays resumable), 3 finished
-with failed deliveries, 130 interrupted (run it again to resume).`,
-		Example: `  newsletter digest --dry-run
-  newsletter digest --test-to me@example.org
-  newsletter digest --since 2026-11-01 --transport smtp://mail.example.org:587`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sinceT, err := parseDateFlag("since", since)
 			if err != nil {
@@ -81,10 +65,7 @@ func (a *app) sendCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "send SLUG",
 		Short: "Send one article to the readers of its categories",
-		Long: `send sends one article to every active member of the list whose categories
-meet the article's (readers with no categories take all). An article goes to
-a list once; --again sends it another time.`,
-		Args: cobra.ExactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runSend(cmd, &f, args[0], again)
 		},
@@ -135,6 +116,7 @@ func (a *app) runDigest(cmd *cobra.Command, f *sendFlags, since time.Time, categ
 		}
 		return a.rehearse(ctx, svc, f, p, since)
 	}
+	a.warnRates(ctx, svc, f.list)
 	res, err := svc.Digest(ctx, campaign.DigestRequest{List: f.list, Since: since, Categories: categories, ResendUnknown: f.resendUnknown})
 	return a.reportSend(res, err, f.list)
 }
@@ -154,6 +136,18 @@ func (a *app) runSend(cmd *cobra.Command, f *sendFlags, slug string, again bool)
 	}
 	res, err := svc.Article(ctx, campaign.ArticleRequest{List: f.list, Slug: slug, Again: again, ResendUnknown: f.resendUnknown})
 	return a.reportSend(res, err, f.list)
+}
+
+// warnRates warns, before a send, when the list's last campaign bounced or
+// drew complaints above what mailbox providers tolerate.
+func (a *app) warnRates(ctx context.Context, svc *campaign.Service, list string) {
+	b, ok, err := svc.LastRates(ctx, list)
+	if err != nil || !ok || !b.Risky() {
+		return
+	}
+	fmt.Fprintf(a.stderr, "warning: campaign %d of list %s had a complaint rate of %s (keep it under %s) and a bounce rate of %s (keep it under %s); "+
+		"mailbox providers may send this list to spam: see newsletter bounces list --campaign %d\n",
+		b.CampaignID, list, percent(b.ComplaintRate()), percent(newsletter.MaxComplaintRate), percent(b.BounceRate()), percent(newsletter.MaxBounceRate), b.CampaignID)
 }
 
 // reportSend prints the end of a send and chooses its exit code.

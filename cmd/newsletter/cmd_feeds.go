@@ -22,22 +22,6 @@ func (a *app) feedsFetchCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "fetch [NAME...]",
 		Short: "Fetch the [[feed]] entries (all, or those named) and store new and edited items",
-		Long: `fetch polls each [[feed]] of the config (or only those named) and stores its
-items as articles: a new item is added, an item edited since is updated, and
-items are told apart by their guid (else their link, else their title and
-date), so two items with one title are two articles. The feed's categories
-are added to each item's.
-
-Each request is conditional (ETag and Last-Modified from the last fetch):
-a feed that has not changed answers 304 and nothing is read. A feed that
-cannot be fetched or read stores nothing and is named on stderr; the others
-are still fetched. Items that cannot become articles (no title, a date that
-cannot be read, too large) are named as URL:LINE and skipped.
-
-"newsletter schedule" fetches the feeds of a schedule's list before its
-digest, so fetch by hand only to see what a feed gives.`,
-		Example: `  newsletter feeds fetch
-  newsletter feeds fetch blog`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config(cmd)
 			if err != nil {

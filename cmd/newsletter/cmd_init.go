@@ -16,10 +16,7 @@ func (a *app) initCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Write a commented newsletter.toml and create the database",
-		Long: `init writes newsletter.toml (or the --config file) with every setting explained,
-a fresh random unsubscribe secret and the file://outbox transport, and creates
-the database. It refuses to overwrite an existing config unless --force.`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := os.Stat(a.configPath); err == nil && !force {
 				return newsletter.Errorf(newsletter.ECONFLICT, "%s exists; use --force to overwrite it (its unsubscribe secret will change)", a.configPath)

@@ -19,16 +19,7 @@ func (a *app) previewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "preview",
 		Short: "Show the digest a reader would get now",
-		Long: `preview renders exactly the message digest would send a reader now: the
-same articles (new since --since, default 7 days ago, not in an earlier digest
-of the list, in the reader's categories) and the same headers.
-
-Without --out it prints the text part. With --out DIR it writes
-DIR/<address>.eml (open it in a mail client), .html and .txt. Without --to the
-reader is a sample who takes every category.`,
-		Example: `  newsletter preview --to ana.silva@example.org
-  newsletter preview --since 2026-11-01 --out preview/`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			sinceT, err := parseDateFlag("since", since)

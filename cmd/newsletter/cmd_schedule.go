@@ -19,23 +19,7 @@ func (a *app) scheduleCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run the [[schedule]] entries of the config: weekly digests",
-		Long: `schedule runs each [[schedule]] of the config when its cron line fires, in its
-time zone, as a digest of its list. It runs until SIGTERM or SIGINT, then
-finishes the messages in flight, logs, and exits; an interrupted campaign is
-resumed on the next start.
-
-With --once it runs every schedule whose most recent fire time has not run yet
-— once, however many periods were missed — and exits: for system cron or a
-systemd timer. --now sets the clock for the whole run (for tests and
-rehearsals).
-
-Each (schedule, period) runs at most once, even with several schedule
-processes or a digest by hand at the same time. A period with nothing new is
-recorded as run, with no mail. Every decision is logged on stderr.`,
-		Example: `  newsletter schedule                  # long-running (see docs/newsletter.service)
-  newsletter schedule --once           # from cron or a systemd timer
-  newsletter schedule --once --now 2026-11-30T09:05:00Z`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if now != "" {
 				t, err := time.Parse(time.RFC3339, now)
@@ -64,6 +48,7 @@ recorded as run, with no mail. Every decision is logged on stderr.`,
 			// New feed items go into the digest that follows.
 			svc.BeforeScheduledDigest = func(ctx context.Context, sc *schedule.Schedule) {
 				a.fetchScheduleFeeds(ctx, svc.DB, sc.Name, sc.List)
+				a.fetchScheduleBounces(ctx, cmd)
 			}
 			if once {
 				busy, failed := a.runSchedules(cmd.Context(), svc, scheds)

@@ -51,17 +51,7 @@ func (a *app) subscribersAddCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add EMAIL",
 		Short: "Add a subscriber, or update a known one",
-		Long: `add stores one subscriber. A known address is updated: --name and
---categories replace what is stored, --list adds memberships.
-
---categories takes names separated by commas; a subscriber with no categories
-receives every category. Without --list the subscriber joins "newsletter".
-
-An unsubscribed, bounced or complained address is refused unless
---resubscribe, which makes it active again: use it only when that person asks.`,
-		Example: `  newsletter subscribers add ana@example.org --name "Ana Silva" --categories "Parks, Events"
-  newsletter subscribers add ben@example.org --list members --list volunteers`,
-		Args: cobra.ExactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			email, err := subscribers.NormalizeEmail(args[0])
 			if err != nil {
@@ -109,30 +99,7 @@ func (a *app) subscribersImportCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import FILE.csv|-",
 		Short: "Import subscribers from CSV",
-		Long: `import reads subscribers from CSV with a header row. Columns are found by
-name, in any order: email (required), name, categories and lists (each
-separated by ';' or '|'), status. A UTF-8 BOM, CRLF and quoted fields are fine.
-
-A known address is updated: name and categories replace what is stored, lists
-are added to. An import never makes an unsubscribed, bounced or complained
-address active again.
-
-Invalid rows are reported as "line N: reason" on stderr and the valid rows are
-imported, in one transaction. With --strict any invalid row stores nothing
-and the exit code is 1. When no row could be imported the exit code is 1.
-Columns that are not read are named on stderr.
-
-The exports of Mailchimp (audience, unsubscribed and cleaned), listmonk and
-Substack are read as they are, recognised by their header (or named with
---from), with a line saying which was recognised. Their readers join --list
-(default newsletter); Mailchimp TAGS and listmonk lists become lists too
-(spaces become '-'). Statuses: Mailchimp unsubscribed export: unsubscribed,
-cleaned export: bounced; listmonk enabled: active, disabled and blocklisted:
-unsubscribed; Substack email_disabled=true: unsubscribed.`,
-		Example: `  newsletter subscribers import examples/subscribers.csv
-  newsletter subscribers import members.csv --list members --strict
-  newsletter subscribers import audience_export.csv --from mailchimp`,
-		Args: cobra.ExactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkLists(lists); err != nil {
 				return err
@@ -193,12 +160,7 @@ func (a *app) subscribersExportCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write subscribers as CSV on stdout (re-importable)",
-		Long: `export writes subscribers as CSV with the columns import reads.
-
-A cell that a spreadsheet would take for a formula (one starting with =, +,
--, @, a tab or a carriage return) is written with a leading ' so it opens as
-text; import removes it again. --raw writes every cell as stored.`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkStatus("status", status); err != nil {
 				return err
@@ -295,19 +257,7 @@ func (a *app) subscribersRemoveCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "remove EMAIL",
 		Short: "Delete a subscriber; --forget also erases every trace of the address",
-		Long: `remove deletes a subscriber with their categories and memberships. The
-delivery log keeps its rows. An unsubscribed, bounced or complained address is
-remembered as a keyed hash (not as the address) in the suppression list, so
-no import, sign-up or "subscribers add" without --resubscribe makes it active
-again.
-
---forget is an erasure request (GDPR article 17): it also drops that hash, and
-replaces the address in the delivery log by it. Nothing then stops the
-address being imported or added again, so use it only when the person asks to
-be forgotten.`,
-		Example: `  newsletter subscribers remove ana@example.org
-  newsletter subscribers remove ana@example.org --forget`,
-		Args: cobra.ExactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: a.onAddress(func(ctx context.Context, db *sqlite.DB, email string) error {
 			if forget {
 				if err := db.ForgetSubscriber(ctx, email); err != nil {

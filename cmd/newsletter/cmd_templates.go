@@ -8,9 +8,6 @@ import (
 
 func (a *app) templatesCommand() *cobra.Command {
 	cmd := groupCommand("templates", "Export and check mail templates")
-	cmd.Long = `Mail is rendered from templates: layout.html and layout.txt around
-digest.{subject,html,txt} and article.{subject,html,txt}. A directory named by
-[templates] dir in the config, or --templates, overrides any of them by name.`
 	cmd.AddCommand(&cobra.Command{
 		Use:   "export DIR",
 		Short: "Write the built-in templates into DIR to start your own",

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"flag"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter/internal/smtptest"
 	"github.com/example/newsletter/mailer"
@@ -153,5 +156,29 @@ func cmdSink(ts *testscript.TestScript, neg bool, args []string) {
 		h.s.SetFaults()
 	default:
 		ts.Fatalf("sink: unknown subcommand %q", args[0])
+	}
+}
+
+// TestHelpFiles: every help file belongs to a command; none is left over
+// after a rename.
+func TestHelpFiles(t *testing.T) {
+	root := newApp(nil, io.Discard, io.Discard).rootCommand()
+	used := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		used[helpName(c)] = true
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+	files, err := fs.Glob(helpFS, "help/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !used[f] {
+			t.Errorf("%s belongs to no command", f)
+		}
 	}
 }

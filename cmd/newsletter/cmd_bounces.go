@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/bounces"
+	"github.com/example/newsletter/mailer"
+	"github.com/example/newsletter/web"
+)
+
+func (a *app) bouncesCommand() *cobra.Command {
+	cmd := groupCommand("bounces", "Read bounces and complaints that came back after the relay accepted a message")
+	cmd.AddCommand(a.bouncesReadCommand(), a.bouncesFetchCommand(), a.bouncesListCommand())
+	return cmd
+}
+
+// bounceProcessor builds the processor every source goes through, from
+// the campaign service (its store, VERP scheme and clock).
+func (a *app) bounceProcessor(cmd *cobra.Command) (*bounces.Processor, error) {
+	svc, err := a.service(cmd, &mailFlags{}, false)
+	if err != nil {
+		return nil, err
+	}
+	return svc.Bounces(a.cfg.Bounces.SoftLimit), nil
+}
+
+func (a *app) bouncesReadCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "read [PATH|-]",
+		Short: "Read bounces from a message file, a maildir, an mbox, or stdin",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := "-"
+			if len(args) == 1 {
+				path = args[0]
+			}
+			p, err := a.bounceProcessor(cmd)
+			if err != nil {
+				return err
+			}
+			o, err := p.Read(cmd.Context(), path, a.stdin)
+			a.reportBounces(o, p)
+			return err
+		},
+	}
+}
+
+func (a *app) bouncesFetchCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "fetch",
+		Short: "Read bounces from the bounces.imap mailbox",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := a.bounceProcessor(cmd)
+			if err != nil {
+				return err
+			}
+			o, err := a.fetchBounces(cmd.Context(), p)
+			a.reportBounces(o, p)
+			return err
+		},
+	}
+}
+
+// fetchBounces reads the bounces.imap mailbox.
+func (a *app) fetchBounces(ctx context.Context, p *bounces.Processor) (bounces.Outcome, error) {
+	cfg := a.cfg
+	if cfg.Bounces.IMAP == "" {
+		return bounces.Outcome{}, newsletter.Errorf(newsletter.EINVALID, "bounces.imap is not set in %s; set it to the bounce mailbox, like imaps://bounces@mail.example.org/INBOX", a.configPath)
+	}
+	opts := bounces.FetchOptions{URL: cfg.Bounces.IMAP, Password: os.Getenv("NEWSLETTER_IMAP_PASSWORD")}
+	if cfg.Bounces.CAFile != "" {
+		conf, err := mailer.LoadCA(cfg.Bounces.CAFile)
+		if err != nil {
+			return bounces.Outcome{}, err
+		}
+		opts.TLSConfig = conf
+	}
+	return p.Fetch(ctx, opts)
+}
+
+// reportBounces prints what reading bounces did.
+func (a *app) reportBounces(o bounces.Outcome, p *bounces.Processor) {
+	a.infof("%d messages: %d reports recorded (%d addresses bounced, %d complained), %d seen before, %d delayed, %d not bounces, %d forged, %d not ours",
+		o.Messages, o.Recorded, o.Bounced, o.Complained, o.Duplicates, o.Delayed, o.NotReports, o.Forged, o.Unmatched)
+	if p.VERP == nil && o.Unmatched > 0 {
+		a.infof("bounces.return_path is not set: without VERP only bounces that quote the original Message-ID can be matched")
+	}
+}
+
+type bounceJSON struct {
+	Campaign         int64  `json:"campaign"`
+	Email            string `json:"email"`
+	Kind             string `json:"kind"`
+	Source           string `json:"source"`
+	Status           string `json:"status"`
+	Diagnostic       string `json:"diagnostic"`
+	Recipient        string `json:"recipient"`
+	DeliveryStatus   string `json:"delivery_status"`
+	SubscriberStatus string `json:"subscriber_status"`
+	At               string `json:"at"`
+}
+
+func (a *app) bouncesListCommand() *cobra.Command {
+	var filter newsletter.BounceFilter
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the bounces and complaints recorded, oldest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			recs, err := db.BounceRecords(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			t := &table{header: []string{"campaign", "email", "kind", "source", "status", "diagnostic", "delivery_status", "subscriber_status", "at"}}
+			js := []bounceJSON{}
+			for _, r := range recs {
+				js = append(js, bounceJSON{r.CampaignID, r.Email, r.Kind, r.Source, r.Status, r.Diagnostic, r.Recipient,
+					r.Effect.DeliveryStatus, r.Effect.SubscriberStatus, formatTime(r.At)})
+				t.rows = append(t.rows, []string{strconv.FormatInt(r.CampaignID, 10), r.Email, r.Kind, r.Source, r.Status, r.Diagnostic,
+					r.Effect.DeliveryStatus, r.Effect.SubscriberStatus, formatTime(r.At)})
+			}
+			t.json = js
+			return a.print(t)
+		},
+	}
+	cmd.Flags().Int64Var(&filter.CampaignID, "campaign", 0, "only this campaign `ID`")
+	return cmd
+}
+
+// percent formats a rate for listings.
+func percent(r float64) string { return fmt.Sprintf("%.2f%%", 100*r) }
+
+// fetchScheduleBounces runs `bounces fetch` before a scheduled send when
+// bounces.imap is set, so the send skips the addresses that bounced since
+// the last one. A failure is logged; the send goes on.
+func (a *app) fetchScheduleBounces(ctx context.Context, cmd *cobra.Command) {
+	if a.cfg == nil || a.cfg.Bounces.IMAP == "" {
+		return
+	}
+	p, err := a.bounceProcessor(cmd)
+	if err == nil {
+		var o bounces.Outcome
+		o, err = a.fetchBounces(ctx, p)
+		a.log.Info("bounces fetch", "messages", o.Messages, "recorded", o.Recorded, "bounced", o.Bounced, "complained", o.Complained)
+	}
+	if err != nil {
+		a.log.Error("bounces fetch", "err", newsletter.ErrorMessage(err))
+	}
+}
+
+// withWebhooks serves the provider webhooks under /webhooks/ next to h
+// when [bounces] configures any (sns_topics, mailgun_signing_key).
+func (a *app) withWebhooks(cmd *cobra.Command, h http.Handler) http.Handler {
+	cfg := a.cfg
+	key := cfg.Bounces.MailgunSigningKey
+	if env := os.Getenv("NEWSLETTER_MAILGUN_SIGNING_KEY"); env != "" {
+		key = env
+	}
+	if len(cfg.Bounces.SNSTopics) == 0 && key == "" {
+		return h
+	}
+	p, err := a.bounceProcessor(cmd)
+	if err != nil {
+		a.log.Error("webhooks are off", "err", newsletter.ErrorMessage(err))
+		return h
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks/", &web.Webhooks{Processor: p, SNSTopics: cfg.Bounces.SNSTopics, MailgunKey: key, Log: a.log})
+	mux.Handle("/", h)
+	a.log.Info("webhooks", "ses", len(cfg.Bounces.SNSTopics) > 0, "mailgun", key != "")
+	return mux
+}
