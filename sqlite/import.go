@@ -110,6 +110,36 @@ func ensureList(ctx context.Context, tx *sql.Tx, name, now string) (int64, error
 }
 
 // upsert stores one input and says what it did.
+// insertNew stores a subscriber the database does not hold and returns
+// its new id.
+func (im *importer) insertNew(ctx context.Context, in *newsletter.SubscriberInput, resubscribe bool) (int64, error) {
+	st := in.Status
+	if st == "" {
+		st = newsletter.StatusActive
+	}
+	// A removed address that had left, bounced or complained comes back
+	// with that status: the suppression list outlives the row.
+	var was string
+	if im.anySuppressed {
+		if err := im.suppression.QueryRowContext(ctx, addressHash(im.key, in.Email)).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+	}
+	st = newsletter.NextStatus(was, st, resubscribe)
+	if st == "" {
+		st = newsletter.StatusActive
+	}
+	id, err := newSubscriberID(im.highID)
+	if err != nil {
+		return 0, err
+	}
+	im.highID = id
+	if _, err := im.insert.ExecContext(ctx, id, in.Email, in.Name, st, im.now, im.now, im.now); err != nil {
+		return 0, err
+	}
+	return id, im.setCategories(ctx, id, in.Categories)
+}
+
 func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, extraLists []string, resubscribe bool) (newsletter.UpsertResult, error) {
 	lists := append(slices.Clone(in.Lists), extraLists...)
 	if len(lists) == 0 {
@@ -121,30 +151,7 @@ func (im *importer) upsert(ctx context.Context, in *newsletter.SubscriberInput, 
 	result := newsletter.Unchanged
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		st := in.Status
-		if st == "" {
-			st = newsletter.StatusActive
-		}
-		// A removed address that had left, bounced or complained comes
-		// back with that status: the suppression list outlives the row.
-		var was string
-		if im.anySuppressed {
-			if err := im.suppression.QueryRowContext(ctx, addressHash(im.key, in.Email)).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return "", err
-			}
-		}
-		st = newsletter.NextStatus(was, st, resubscribe)
-		if st == "" {
-			st = newsletter.StatusActive
-		}
-		if id, err = newSubscriberID(im.highID); err != nil {
-			return "", err
-		}
-		im.highID = id
-		if _, err := im.insert.ExecContext(ctx, id, in.Email, in.Name, st, im.now, im.now, im.now); err != nil {
-			return "", err
-		}
-		if err := im.setCategories(ctx, id, in.Categories); err != nil {
+		if id, err = im.insertNew(ctx, in, resubscribe); err != nil {
 			return "", err
 		}
 		result = newsletter.Added
