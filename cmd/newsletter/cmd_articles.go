@@ -9,6 +9,7 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/articles"
+	"github.com/example/newsletter/internal/listing"
 )
 
 func (a *app) articlesCommand() *cobra.Command {
@@ -74,7 +75,7 @@ type articleJSON struct {
 
 func toArticleJSON(ar *newsletter.Article, withBody bool) articleJSON {
 	j := articleJSON{Slug: ar.Slug, Title: ar.Title, Date: ar.Date.Format(newsletter.DateLayout),
-		Categories: nonNil(ar.Categories), URL: ar.URL, Summary: ar.Summary, Author: ar.Author}
+		Categories: listing.NonNil(ar.Categories), URL: ar.URL, Summary: ar.Summary, Author: ar.Author}
 	if withBody {
 		j.Body = ar.Body
 	}
@@ -112,14 +113,14 @@ func (a *app) articlesListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"date", "slug", "title", "categories", "url"}, json: []articleJSON{}}
+			t := &listing.Table{Header: []string{"date", "slug", "title", "categories", "url"}, JSON: []articleJSON{}}
 			js := []articleJSON{}
 			for _, ar := range list {
 				js = append(js, toArticleJSON(ar, false))
-				t.rows = append(t.rows, []string{ar.Date.Format(newsletter.DateLayout), ar.Slug, ar.Title, strings.Join(ar.Categories, ", "), ar.URL})
+				t.Rows = append(t.Rows, []string{ar.Date.Format(newsletter.DateLayout), ar.Slug, ar.Title, strings.Join(ar.Categories, ", "), ar.URL})
 			}
-			t.json = js
-			return a.print(t)
+			t.JSON = js
+			return listing.Print(a.stdout, a.format, t)
 		},
 	}
 	cmd.Flags().StringVar(&category, "category", "", "only articles in this category")
@@ -143,11 +144,11 @@ func (a *app) articlesShowCommand() *cobra.Command {
 			}
 			switch a.format {
 			case "json":
-				return a.print(&table{json: []articleJSON{toArticleJSON(ar, true)}})
+				return listing.Print(a.stdout, a.format, &listing.Table{JSON: []articleJSON{toArticleJSON(ar, true)}})
 			case "csv":
-				return a.print(&table{
-					header: []string{"slug", "title", "date", "categories", "url", "summary", "body"},
-					rows:   [][]string{{ar.Slug, ar.Title, ar.Date.Format(newsletter.DateLayout), strings.Join(ar.Categories, ", "), ar.URL, ar.Summary, ar.Body}},
+				return listing.Print(a.stdout, a.format, &listing.Table{
+					Header: []string{"slug", "title", "date", "categories", "url", "summary", "body"},
+					Rows:   [][]string{{ar.Slug, ar.Title, ar.Date.Format(newsletter.DateLayout), strings.Join(ar.Categories, ", "), ar.URL, ar.Summary, ar.Body}},
 				})
 			}
 			fmt.Fprintf(a.stdout, "Title:      %s\nSlug:       %s\nDate:       %s\nCategories: %s\nURL:        %s\nSource:     %s\n\n%s\n",

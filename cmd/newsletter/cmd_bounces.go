@@ -11,6 +11,7 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/bounces"
+	"github.com/example/newsletter/internal/listing"
 	"github.com/example/newsletter/mailer"
 	"github.com/example/newsletter/web"
 )
@@ -123,16 +124,16 @@ func (a *app) bouncesListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"campaign", "email", "kind", "source", "status", "diagnostic", "delivery_status", "subscriber_status", "at"}}
+			t := &listing.Table{Header: []string{"campaign", "email", "kind", "source", "status", "diagnostic", "delivery_status", "subscriber_status", "at"}}
 			js := []bounceJSON{}
 			for _, r := range recs {
 				js = append(js, bounceJSON{r.CampaignID, r.Email, r.Kind, r.Source, r.Status, r.Diagnostic, r.Recipient,
-					r.Effect.DeliveryStatus, r.Effect.SubscriberStatus, formatTime(r.At)})
-				t.rows = append(t.rows, []string{strconv.FormatInt(r.CampaignID, 10), r.Email, r.Kind, r.Source, r.Status, r.Diagnostic,
-					r.Effect.DeliveryStatus, r.Effect.SubscriberStatus, formatTime(r.At)})
+					r.Effect.DeliveryStatus, r.Effect.SubscriberStatus, listing.Time(r.At)})
+				t.Rows = append(t.Rows, []string{strconv.FormatInt(r.CampaignID, 10), r.Email, r.Kind, r.Source, r.Status, r.Diagnostic,
+					r.Effect.DeliveryStatus, r.Effect.SubscriberStatus, listing.Time(r.At)})
 			}
-			t.json = js
-			return a.print(t)
+			t.JSON = js
+			return listing.Print(a.stdout, a.format, t)
 		},
 	}
 	cmd.Flags().Int64Var(&filter.CampaignID, "campaign", 0, "only this campaign `ID`")

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/internal/listing"
 	"github.com/example/newsletter/subscribers"
 )
 
@@ -52,20 +53,20 @@ func (a *app) campaignsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"id", "kind", "list", "status", "articles", "recipients", "sent", "deferred", "failed", "unknown", "pending", "created_at",
+			t := &listing.Table{Header: []string{"id", "kind", "list", "status", "articles", "recipients", "sent", "deferred", "failed", "unknown", "pending", "created_at",
 				"bounced", "complained", "bounce_rate", "complaint_rate"}}
 			js := []campaignJSON{}
 			for _, c := range cs {
 				b := bs[c.ID]
 				js = append(js, campaignJSON{c.ID, c.Kind, c.List, c.Status, c.Subject, c.Articles, c.Recipients, c.Pending, c.Sending,
-					c.Sent, c.Failed, c.Unknown, c.Deferred, formatTime(c.CreatedAt), formatTime(c.FinishedAt),
+					c.Sent, c.Failed, c.Unknown, c.Deferred, listing.Time(c.CreatedAt), listing.Time(c.FinishedAt),
 					b.Bounced, b.Complained, b.BounceRate(), b.ComplaintRate()})
-				t.rows = append(t.rows, []string{fmt.Sprint(c.ID), c.Kind, c.List, c.Status, strconv.Itoa(c.Articles), strconv.Itoa(c.Recipients),
-					strconv.Itoa(c.Sent), strconv.Itoa(c.Deferred), strconv.Itoa(c.Failed), strconv.Itoa(c.Unknown), strconv.Itoa(c.Pending + c.Sending), formatTime(c.CreatedAt),
+				t.Rows = append(t.Rows, []string{fmt.Sprint(c.ID), c.Kind, c.List, c.Status, strconv.Itoa(c.Articles), strconv.Itoa(c.Recipients),
+					strconv.Itoa(c.Sent), strconv.Itoa(c.Deferred), strconv.Itoa(c.Failed), strconv.Itoa(c.Unknown), strconv.Itoa(c.Pending + c.Sending), listing.Time(c.CreatedAt),
 					strconv.Itoa(b.Bounced), strconv.Itoa(b.Complained), percent(b.BounceRate()), percent(b.ComplaintRate())})
 			}
-			t.json = js
-			return a.print(t)
+			t.JSON = js
+			return listing.Print(a.stdout, a.format, t)
 		},
 	}
 }
@@ -102,17 +103,17 @@ func (a *app) deliveriesCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l := a.listing([]string{"campaign", "email", "status", "attempts", "code", "error", "message_id", "updated_at"})
+			l := listing.New(a.stdout, a.format, []string{"campaign", "email", "status", "attempts", "code", "error", "message_id", "updated_at"})
 			err = db.EachDelivery(cmd.Context(), filter, func(d *newsletter.Delivery) error {
 				if a.format == "json" {
-					return l.row(nil, deliveryJSON{d.CampaignID, d.Email, d.Status, d.Attempts, d.Code, d.Error, d.MessageID, formatTime(d.UpdatedAt)})
+					return l.Row(nil, deliveryJSON{d.CampaignID, d.Email, d.Status, d.Attempts, d.Code, d.Error, d.MessageID, listing.Time(d.UpdatedAt)})
 				}
-				return l.row([]string{strconv.FormatInt(d.CampaignID, 10), d.Email, d.Status, strconv.Itoa(d.Attempts), strconv.Itoa(d.Code), d.Error, d.MessageID, formatTime(d.UpdatedAt)}, nil)
+				return l.Row([]string{strconv.FormatInt(d.CampaignID, 10), d.Email, d.Status, strconv.Itoa(d.Attempts), strconv.Itoa(d.Code), d.Error, d.MessageID, listing.Time(d.UpdatedAt)}, nil)
 			})
 			if err != nil {
 				return err
 			}
-			return l.close()
+			return l.Close()
 		},
 	}
 	cmd.Flags().Int64Var(&filter.CampaignID, "campaign", 0, "only this campaign `ID`")

@@ -3,6 +3,7 @@ package main
 import (
 	"strconv"
 
+	"github.com/example/newsletter/internal/listing"
 	"github.com/spf13/cobra"
 )
 
@@ -26,14 +27,14 @@ func (a *app) categoriesCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"name", "articles", "subscribers"}}
+			t := &listing.Table{Header: []string{"name", "articles", "subscribers"}}
 			js := []categoryJSON{}
 			for _, c := range cats {
 				js = append(js, categoryJSON{c.Name, c.Articles, c.Subscribers})
-				t.rows = append(t.rows, []string{c.Name, strconv.Itoa(c.Articles), strconv.Itoa(c.Subscribers)})
+				t.Rows = append(t.Rows, []string{c.Name, strconv.Itoa(c.Articles), strconv.Itoa(c.Subscribers)})
 			}
-			t.json = js
-			return a.print(t)
+			t.JSON = js
+			return listing.Print(a.stdout, a.format, t)
 		},
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/example/newsletter/internal/listing"
 	"github.com/spf13/cobra"
 )
 
@@ -26,14 +27,14 @@ func (a *app) listsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"name", "members", "active"}}
+			t := &listing.Table{Header: []string{"name", "members", "active"}}
 			js := []listJSON{}
 			for _, l := range lists {
 				js = append(js, listJSON{l.Name, l.Members, l.Active})
-				t.rows = append(t.rows, []string{l.Name, fmt.Sprint(l.Members), fmt.Sprint(l.Active)})
+				t.Rows = append(t.Rows, []string{l.Name, fmt.Sprint(l.Members), fmt.Sprint(l.Active)})
 			}
-			t.json = js
-			return a.print(t)
+			t.JSON = js
+			return listing.Print(a.stdout, a.format, t)
 		},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/internal/listing"
 	"github.com/example/newsletter/sqlite"
 	"github.com/example/newsletter/subscribers"
 )
@@ -209,21 +210,21 @@ func (a *app) subscribersListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l := a.listing([]string{"email", "name", "status", "categories", "lists"})
+			l := listing.New(a.stdout, a.format, []string{"email", "name", "status", "categories", "lists"})
 			err = db.EachSubscriber(cmd.Context(), filter, func(s *newsletter.Subscriber) error {
 				if a.format == "json" {
-					return l.row(nil, subscriberJSON{s.Email, s.Name, s.Status, nonNil(s.Categories), nonNil(s.Lists), formatTime(s.StatusChangedAt)})
+					return l.Row(nil, subscriberJSON{s.Email, s.Name, s.Status, listing.NonNil(s.Categories), listing.NonNil(s.Lists), listing.Time(s.StatusChangedAt)})
 				}
 				cats := strings.Join(s.Categories, ", ")
 				if cats == "" {
 					cats = "(all)"
 				}
-				return l.row([]string{s.Email, s.Name, s.Status, cats, strings.Join(s.Lists, ", ")}, nil)
+				return l.Row([]string{s.Email, s.Name, s.Status, cats, strings.Join(s.Lists, ", ")}, nil)
 			})
 			if err != nil {
 				return err
 			}
-			return l.close()
+			return l.Close()
 		},
 	}
 	cmd.Flags().StringVar(&filter.List, "list", "", "only members of this `list`")

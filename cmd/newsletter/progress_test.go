@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,37 +10,6 @@ import (
 
 	"github.com/example/newsletter/internal/testtool"
 )
-
-// TestProgress_LogLines: off a terminal, progress is a log line every few
-// seconds (here every call), and nothing with --quiet.
-func TestProgress_LogLines(t *testing.T) {
-	var buf bytes.Buffer
-	a := newApp(nil, &buf, &buf)
-	p := a.newProgress(3, "campaign 7")
-	if p.bar != nil {
-		t.Fatal("a progress bar on a buffer")
-	}
-	p.every = 0
-	p.add("sent")
-	p.add("failed")
-	p.add("pending") // requeued: not done
-	p.add("sent")
-	p.done()
-	out := buf.String()
-	for _, want := range []string{"campaign 7: 1/3 done, 0 failed", "campaign 7: 2/3 done, 1 failed", "campaign 7: 3/3 done, 1 failed"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("no %q in\n%s", want, out)
-		}
-	}
-	buf.Reset()
-	a.quiet = true
-	q := a.newProgress(1, "campaign 8")
-	q.every = 0
-	q.add("sent")
-	if buf.Len() != 0 {
-		t.Errorf("--quiet printed %q", buf.String())
-	}
-}
 
 // TestProgress_Terminal runs a send under a pseudo-terminal (util-linux's
 // script): stderr shows a progress bar with a count, a rate and an ETA.

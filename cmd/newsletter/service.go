@@ -8,6 +8,7 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/campaign"
+	"github.com/example/newsletter/internal/progress"
 )
 
 // mailFlags are the flags of the commands that render or send mail.
@@ -79,7 +80,7 @@ func firstPositive(vs ...int) int {
 // cliProgress prints what a campaign run does as it happens.
 type cliProgress struct {
 	a    *app
-	prog *progress
+	prog *progress.Reporter
 }
 
 func (p *cliProgress) Resuming(c *newsletter.Campaign, unknown int) {
@@ -90,13 +91,13 @@ func (p *cliProgress) Resuming(c *newsletter.Campaign, unknown int) {
 }
 
 func (p *cliProgress) Sending(c *newsletter.Campaign, pending int) func(string) {
-	p.prog = p.a.newProgress(pending, fmt.Sprintf("campaign %d", c.ID))
-	return p.prog.add
+	p.prog = progress.New(p.a.stderr, p.a.quiet, pending, fmt.Sprintf("campaign %d", c.ID))
+	return p.prog.Add
 }
 
 func (p *cliProgress) Finished(r *campaign.Run) {
 	if p.prog != nil {
-		p.prog.done()
+		p.prog.Done()
 	}
 	c, st := r.Campaign, r.Stats
 	rate := 0.0

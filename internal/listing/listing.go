@@ -1,4 +1,8 @@
-package main
+// Package listing prints the CLI's listings in the format --format asks
+// for: an aligned table, CSV (every cell guarded against spreadsheet
+// formulas) or one JSON array, streamed a row at a time so that a listing of
+// any size takes constant memory.
+package listing
 
 import (
 	"bytes"
@@ -15,20 +19,20 @@ import (
 	"github.com/example/newsletter/subscribers"
 )
 
-// table is a small listing held whole: rows for table and csv output, and
+// Table is a small listing held whole: rows for table and csv output, and
 // the objects JSON output prints.
-type table struct {
-	header []string
-	rows   [][]string
-	json   any // a slice; printed as one JSON array
+type Table struct {
+	Header []string
+	Rows   [][]string
+	JSON   any // a slice; printed as one JSON array
 }
 
-// print writes t on stdout in the chosen --format.
-func (a *app) print(t *table) error {
-	l := a.listing(t.header)
-	v := reflect.ValueOf(t.json)
-	n := len(t.rows)
-	if a.format == "json" {
+// Print writes t to out in format (table, csv or json).
+func Print(out io.Writer, format string, t *Table) error {
+	l := New(out, format, t.Header)
+	v := reflect.ValueOf(t.JSON)
+	n := len(t.Rows)
+	if format == "json" {
 		n = 0
 		if v.IsValid() {
 			n = v.Len()
@@ -37,16 +41,16 @@ func (a *app) print(t *table) error {
 	for i := 0; i < n; i++ {
 		var row []string
 		var obj any
-		if a.format == "json" {
+		if format == "json" {
 			obj = v.Index(i).Interface()
 		} else {
-			row = t.rows[i]
+			row = t.Rows[i]
 		}
-		if err := l.row(row, obj); err != nil {
+		if err := l.Row(row, obj); err != nil {
 			return err
 		}
 	}
-	return l.close()
+	return l.Close()
 }
 
 // tableBlock is how many rows a table listing aligns at a time: the
@@ -54,10 +58,9 @@ func (a *app) print(t *table) error {
 // that a listing of any size takes constant memory.
 const tableBlock = 1000
 
-// listing streams a listing to stdout in the chosen --format, one row at a
-// time: csv and json write each row as it comes; table aligns blocks of
-// tableBlock rows.
-type listing struct {
+// Writer streams a listing in a format, one row at a time: csv and json
+// write each row as it comes; table aligns blocks of tableBlock rows.
+type Writer struct {
 	format string
 	out    io.Writer
 	csv    *csv.Writer
@@ -68,16 +71,16 @@ type listing struct {
 	enc    *json.Encoder
 }
 
-// listing starts a listing with header.
-func (a *app) listing(header []string) *listing {
-	l := &listing{format: a.format, out: a.stdout, header: header}
+// New starts a listing with header on out.
+func New(out io.Writer, format string, header []string) *Writer {
+	l := &Writer{format: format, out: out, header: header}
 	switch l.format {
 	case "json":
 		l.enc = json.NewEncoder(&l.buf)
 		l.enc.SetIndent("  ", "  ")
 		l.enc.SetEscapeHTML(false)
 	case "csv":
-		l.csv = csv.NewWriter(a.stdout)
+		l.csv = csv.NewWriter(out)
 		l.csv.Write(header)
 	default:
 		l.startBlock()
@@ -85,13 +88,13 @@ func (a *app) listing(header []string) *listing {
 	return l
 }
 
-func (l *listing) startBlock() {
+func (l *Writer) startBlock() {
 	l.tw = tabwriter.NewWriter(l.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(l.tw, strings.ToUpper(strings.Join(l.header, "\t")))
 }
 
-// row writes one row: cells for table and csv, obj for json.
-func (l *listing) row(cells []string, obj any) error {
+// Row writes one row: cells for table and csv, obj for json.
+func (l *Writer) Row(cells []string, obj any) error {
 	l.n++
 	switch l.format {
 	case "json":
@@ -133,8 +136,8 @@ func (l *listing) row(cells []string, obj any) error {
 	}
 }
 
-// close ends the listing.
-func (l *listing) close() error {
+// Close ends the listing.
+func (l *Writer) Close() error {
 	switch l.format {
 	case "json":
 		end := "\n]\n"
@@ -162,16 +165,16 @@ func printable(s string) string {
 	}, s)
 }
 
-// nonNil returns s, or an empty slice for nil, so JSON prints [] not null.
-func nonNil(s []string) []string {
+// NonNil returns s, or an empty slice for nil, so JSON prints [] not null.
+func NonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
 }
 
-// formatTime formats a timestamp for listings: RFC 3339 in UTC, "" for zero.
-func formatTime(t time.Time) string {
+// Time formats a timestamp for listings: RFC 3339 in UTC, "" for zero.
+func Time(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}

@@ -1,4 +1,4 @@
-package main
+package listing
 
 import (
 	"bytes"
@@ -29,27 +29,23 @@ func TestListing_StreamsWhatTheWholeEncodingWrites(t *testing.T) {
 		}
 		enc.Encode(objs)
 		var got bytes.Buffer
-		a := newApp(nil, &got, nil)
-		a.format = "json"
-		l := a.listing([]string{"a"})
+		l := New(&got, "json", []string{"a"})
 		for _, o := range objs {
-			if err := l.row(nil, o); err != nil {
+			if err := l.Row(nil, o); err != nil {
 				t.Fatal(err)
 			}
 		}
-		l.close()
+		l.Close()
 		if got.String() != want.String() {
 			t.Errorf("n=%d:\n%s\nwant\n%s", n, got.String(), want.String())
 		}
 	}
 	var got bytes.Buffer
-	a := newApp(nil, &got, nil)
-	a.format = "table"
-	l := a.listing([]string{"n", "v"})
+	l := New(&got, "table", []string{"n", "v"})
 	for i := 0; i < 2*tableBlock+5; i++ {
-		l.row([]string{fmt.Sprint(i), "v"}, nil)
+		l.Row([]string{fmt.Sprint(i), "v"}, nil)
 	}
-	l.close()
+	l.Close()
 	if lines := strings.Count(got.String(), "\n"); lines != 2*tableBlock+5+1 {
 		t.Errorf("%d lines", lines)
 	}
