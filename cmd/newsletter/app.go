@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter/config"
+	"github.com/example/newsletter/internal/listing"
 	"github.com/example/newsletter/sqlite"
 )
 
@@ -216,4 +217,14 @@ func version() string {
 		rev += " with uncommitted changes"
 	}
 	return fmt.Sprintf("commit %s of %s, %s", rev, when, info.GoVersion)
+}
+
+// list prints a listing in --format, one row at a time: each calls add for
+// every row.
+func (a *app) list(header []string, each func(add func(listing.Row) error) error) error {
+	l := listing.New(a.stdout, a.format, header)
+	if err := each(l.Add); err != nil {
+		return err
+	}
+	return l.Close()
 }

@@ -61,27 +61,6 @@ func (a *app) articlesAddCommand() *cobra.Command {
 	}
 }
 
-// articleJSON is the JSON shape of an article in listings.
-type articleJSON struct {
-	Slug       string   `json:"slug"`
-	Title      string   `json:"title"`
-	Date       string   `json:"date"`
-	Categories []string `json:"categories"`
-	URL        string   `json:"url"`
-	Summary    string   `json:"summary"`
-	Author     string   `json:"author,omitempty"`
-	Body       string   `json:"body,omitempty"`
-}
-
-func toArticleJSON(ar *newsletter.Article, withBody bool) articleJSON {
-	j := articleJSON{Slug: ar.Slug, Title: ar.Title, Date: ar.Date.Format(newsletter.DateLayout),
-		Categories: listing.NonNil(ar.Categories), URL: ar.URL, Summary: ar.Summary, Author: ar.Author}
-	if withBody {
-		j.Body = ar.Body
-	}
-	return j
-}
-
 // parseDateFlag reads a YYYY-MM-DD flag value.
 func parseDateFlag(name, v string) (time.Time, error) {
 	if v == "" {
@@ -113,14 +92,14 @@ func (a *app) articlesListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &listing.Table{Header: []string{"date", "slug", "title", "categories", "url"}, JSON: []articleJSON{}}
-			js := []articleJSON{}
-			for _, ar := range list {
-				js = append(js, toArticleJSON(ar, false))
-				t.Rows = append(t.Rows, []string{ar.Date.Format(newsletter.DateLayout), ar.Slug, ar.Title, strings.Join(ar.Categories, ", "), ar.URL})
-			}
-			t.JSON = js
-			return listing.Print(a.stdout, a.format, t)
+			return a.list(listing.ArticleHeader, func(add func(listing.Row) error) error {
+				for _, ar := range list {
+					if err := add(listing.Article(ar, false)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&category, "category", "", "only articles in this category")
@@ -144,7 +123,7 @@ func (a *app) articlesShowCommand() *cobra.Command {
 			}
 			switch a.format {
 			case "json":
-				return listing.Print(a.stdout, a.format, &listing.Table{JSON: []articleJSON{toArticleJSON(ar, true)}})
+				return a.list(nil, func(add func(listing.Row) error) error { return add(listing.Article(ar, true)) })
 			case "csv":
 				return listing.Print(a.stdout, a.format, &listing.Table{
 					Header: []string{"slug", "title", "date", "categories", "url", "summary", "body"},

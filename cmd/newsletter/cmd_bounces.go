@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -96,19 +94,6 @@ func (a *app) reportBounces(o bounces.Outcome, p *bounces.Processor) {
 	}
 }
 
-type bounceJSON struct {
-	Campaign         int64  `json:"campaign"`
-	Email            string `json:"email"`
-	Kind             string `json:"kind"`
-	Source           string `json:"source"`
-	Status           string `json:"status"`
-	Diagnostic       string `json:"diagnostic"`
-	Recipient        string `json:"recipient"`
-	DeliveryStatus   string `json:"delivery_status"`
-	SubscriberStatus string `json:"subscriber_status"`
-	At               string `json:"at"`
-}
-
 func (a *app) bouncesListCommand() *cobra.Command {
 	var filter newsletter.BounceFilter
 	cmd := &cobra.Command{
@@ -124,16 +109,14 @@ func (a *app) bouncesListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &listing.Table{Header: []string{"campaign", "email", "kind", "source", "status", "diagnostic", "delivery_status", "subscriber_status", "at"}}
-			js := []bounceJSON{}
-			for _, r := range recs {
-				js = append(js, bounceJSON{r.CampaignID, r.Email, r.Kind, r.Source, r.Status, r.Diagnostic, r.Recipient,
-					r.Effect.DeliveryStatus, r.Effect.SubscriberStatus, listing.Time(r.At)})
-				t.Rows = append(t.Rows, []string{strconv.FormatInt(r.CampaignID, 10), r.Email, r.Kind, r.Source, r.Status, r.Diagnostic,
-					r.Effect.DeliveryStatus, r.Effect.SubscriberStatus, listing.Time(r.At)})
-			}
-			t.JSON = js
-			return listing.Print(a.stdout, a.format, t)
+			return a.list(listing.BounceHeader, func(add func(listing.Row) error) error {
+				for _, r := range recs {
+					if err := add(listing.Bounce(r)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().Int64Var(&filter.CampaignID, "campaign", 0, "only this campaign `ID`")
@@ -141,7 +124,6 @@ func (a *app) bouncesListCommand() *cobra.Command {
 }
 
 // percent formats a rate for listings.
-func percent(r float64) string { return fmt.Sprintf("%.2f%%", 100*r) }
 
 // fetchScheduleBounces runs `bounces fetch` before a scheduled send when
 // bounces.imap is set, so the send skips the addresses that bounced since

@@ -1,17 +1,9 @@
 package main
 
 import (
-	"strconv"
-
 	"github.com/example/newsletter/internal/listing"
 	"github.com/spf13/cobra"
 )
-
-type categoryJSON struct {
-	Name        string `json:"name"`
-	Articles    int    `json:"articles"`
-	Subscribers int    `json:"subscribers"`
-}
 
 func (a *app) categoriesCommand() *cobra.Command {
 	return &cobra.Command{
@@ -27,14 +19,14 @@ func (a *app) categoriesCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &listing.Table{Header: []string{"name", "articles", "subscribers"}}
-			js := []categoryJSON{}
-			for _, c := range cats {
-				js = append(js, categoryJSON{c.Name, c.Articles, c.Subscribers})
-				t.Rows = append(t.Rows, []string{c.Name, strconv.Itoa(c.Articles), strconv.Itoa(c.Subscribers)})
-			}
-			t.JSON = js
-			return listing.Print(a.stdout, a.format, t)
+			return a.list(listing.CategoryHeader, func(add func(listing.Row) error) error {
+				for _, c := range cats {
+					if err := add(listing.Category(c)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 		},
 	}
 }

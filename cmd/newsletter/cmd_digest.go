@@ -9,6 +9,7 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/campaign"
+	"github.com/example/newsletter/internal/listing"
 	"github.com/example/newsletter/subscribers"
 )
 
@@ -147,7 +148,7 @@ func (a *app) warnRates(ctx context.Context, svc *campaign.Service, list string)
 	}
 	fmt.Fprintf(a.stderr, "warning: campaign %d of list %s had a complaint rate of %s (keep it under %s) and a bounce rate of %s (keep it under %s); "+
 		"mailbox providers may send this list to spam: see newsletter bounces list --campaign %d\n",
-		b.CampaignID, list, percent(b.ComplaintRate()), percent(newsletter.MaxComplaintRate), percent(b.BounceRate()), percent(newsletter.MaxBounceRate), b.CampaignID)
+		b.CampaignID, list, listing.Percent(b.ComplaintRate()), listing.Percent(newsletter.MaxComplaintRate), listing.Percent(b.BounceRate()), listing.Percent(newsletter.MaxBounceRate), b.CampaignID)
 }
 
 // reportSend prints the end of a send and chooses its exit code.

@@ -1,17 +1,9 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/example/newsletter/internal/listing"
 	"github.com/spf13/cobra"
 )
-
-type listJSON struct {
-	Name    string `json:"name"`
-	Members int    `json:"members"`
-	Active  int    `json:"active"`
-}
 
 func (a *app) listsCommand() *cobra.Command {
 	return &cobra.Command{
@@ -27,14 +19,14 @@ func (a *app) listsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &listing.Table{Header: []string{"name", "members", "active"}}
-			js := []listJSON{}
-			for _, l := range lists {
-				js = append(js, listJSON{l.Name, l.Members, l.Active})
-				t.Rows = append(t.Rows, []string{l.Name, fmt.Sprint(l.Members), fmt.Sprint(l.Active)})
-			}
-			t.JSON = js
-			return listing.Print(a.stdout, a.format, t)
+			return a.list(listing.ListHeader, func(add func(listing.Row) error) error {
+				for _, l := range lists {
+					if err := add(listing.List(l)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 		},
 	}
 }

@@ -187,15 +187,6 @@ func (a *app) subscribersExportCommand() *cobra.Command {
 	return cmd
 }
 
-type subscriberJSON struct {
-	Email           string   `json:"email"`
-	Name            string   `json:"name"`
-	Status          string   `json:"status"`
-	Categories      []string `json:"categories"`
-	Lists           []string `json:"lists"`
-	StatusChangedAt string   `json:"status_changed_at"`
-}
-
 func (a *app) subscribersListCommand() *cobra.Command {
 	var filter newsletter.SubscriberFilter
 	cmd := &cobra.Command{
@@ -210,21 +201,9 @@ func (a *app) subscribersListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l := listing.New(a.stdout, a.format, []string{"email", "name", "status", "categories", "lists"})
-			err = db.EachSubscriber(cmd.Context(), filter, func(s *newsletter.Subscriber) error {
-				if a.format == "json" {
-					return l.Row(nil, subscriberJSON{s.Email, s.Name, s.Status, listing.NonNil(s.Categories), listing.NonNil(s.Lists), listing.Time(s.StatusChangedAt)})
-				}
-				cats := strings.Join(s.Categories, ", ")
-				if cats == "" {
-					cats = "(all)"
-				}
-				return l.Row([]string{s.Email, s.Name, s.Status, cats, strings.Join(s.Lists, ", ")}, nil)
+			return a.list(listing.SubscriberHeader, func(add func(listing.Row) error) error {
+				return db.EachSubscriber(cmd.Context(), filter, func(s *newsletter.Subscriber) error { return add(listing.Subscriber(s)) })
 			})
-			if err != nil {
-				return err
-			}
-			return l.Close()
 		},
 	}
 	cmd.Flags().StringVar(&filter.List, "list", "", "only members of this `list`")
