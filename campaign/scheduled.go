@@ -79,9 +79,7 @@ func (s *Service) runSchedule(ctx context.Context, sc *schedule.Schedule, res *R
 			decision = fmt.Sprintf("period %s already ran; next %s", period, sc.Next(now).Format(time.RFC3339))
 			return nil
 		}
-		if s.BeforeScheduledDigest != nil {
-			s.BeforeScheduledDigest(ctx, sc)
-		}
+		s.beforeScheduled(ctx, sc)
 		since, err := s.scheduleSince(ctx, sc, now)
 		if err != nil {
 			return err

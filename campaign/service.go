@@ -1,7 +1,6 @@
 package campaign
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -10,8 +9,8 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/bounces"
+	"github.com/example/newsletter/config"
 	"github.com/example/newsletter/mailer"
-	"github.com/example/newsletter/schedule"
 	"github.com/example/newsletter/sqlite"
 	"github.com/example/newsletter/subscribers"
 	"github.com/example/newsletter/templates"
@@ -20,6 +19,7 @@ import (
 // Service sends campaigns. Its fields are set once; a Service may be used by
 // one command at a time.
 type Service struct {
+	cfg       *config.Config // what New read; nil for a Service built by hand
 	DB        *sqlite.DB
 	Renderer  *templates.Renderer
 	Builder   *mailer.Builder
@@ -58,10 +58,6 @@ type Options struct {
 	// delivery (bounces+TOKEN@domain), so the bounces that come back
 	// reach it ([bounces] return_path).
 	VERP *bounces.VERP
-
-	// BeforeScheduledDigest, when set, runs before a scheduled digest is
-	// made (to fetch the schedule's feeds, for example).
-	BeforeScheduledDigest func(ctx context.Context, sc *schedule.Schedule)
 
 	// Now is the clock; default time.Now.
 	Now func() time.Time

@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg *config.Config, db *sqlite.DB, su Setup) (*Ser
 		log.Warn("site.public_url is not HTTPS: mailbox providers ignore one-click unsubscribe (RFC 8058) without it", "public_url", cfg.Site.PublicURL)
 	}
 	t := cfg.Transport
-	s := &Service{DB: db, Renderer: r, Builder: b, Signer: signer, Options: Options{
+	s := &Service{cfg: cfg, DB: db, Renderer: r, Builder: b, Signer: signer, Options: Options{
 		PublicURL:         cfg.Site.PublicURL,
 		UnsubscribeMailto: cfg.Unsubscribe.Mailto,
 		NoArchive:         !cfg.Site.ArchiveOn(),

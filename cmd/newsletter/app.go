@@ -6,12 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter/config"
+	"github.com/example/newsletter/internal/buildinfo"
 	"github.com/example/newsletter/internal/listing"
 	"github.com/example/newsletter/sqlite"
 )
@@ -49,7 +49,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "newsletter",
 		Short:         "Publish an organisation's articles as email",
-		Version:       version(),
+		Version:       buildinfo.Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -184,39 +184,6 @@ func groupCommand(use, short string) *cobra.Command {
 			return cmd.Help()
 		},
 	}
-}
-
-// version says which build this is: the module version when installed from
-// a tagged release, else the VCS commit it was built from (with +dirty for
-// uncommitted changes), as Go records them in the binary.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := info.Main.Version
-	var rev, when string
-	dirty := false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			when = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return v + " (built without VCS information; go build -buildvcs=true records the commit)"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += " with uncommitted changes"
-	}
-	return fmt.Sprintf("commit %s of %s, %s", rev, when, info.GoVersion)
 }
 
 // list prints a listing in --format, one row at a time: each calls add for

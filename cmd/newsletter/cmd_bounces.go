@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"os"
 
@@ -9,8 +8,8 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/bounces"
+	"github.com/example/newsletter/campaign"
 	"github.com/example/newsletter/internal/listing"
-	"github.com/example/newsletter/mailer"
 	"github.com/example/newsletter/web"
 )
 
@@ -20,14 +19,13 @@ func (a *app) bouncesCommand() *cobra.Command {
 	return cmd
 }
 
-// bounceProcessor builds the processor every source goes through, from
-// the campaign service (its store, VERP scheme and clock).
-func (a *app) bounceProcessor(cmd *cobra.Command) (*bounces.Processor, error) {
+// bounceProcessor is the campaign service's bounce processor.
+func (a *app) bounceProcessor(cmd *cobra.Command) (*campaign.Service, *bounces.Processor, error) {
 	svc, err := a.service(cmd, &mailFlags{}, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return svc.Bounces(a.cfg.Bounces.SoftLimit), nil
+	return svc, svc.Bounces(), nil
 }
 
 func (a *app) bouncesReadCommand() *cobra.Command {
@@ -40,7 +38,7 @@ func (a *app) bouncesReadCommand() *cobra.Command {
 			if len(args) == 1 {
 				path = args[0]
 			}
-			p, err := a.bounceProcessor(cmd)
+			_, p, err := a.bounceProcessor(cmd)
 			if err != nil {
 				return err
 			}
@@ -57,32 +55,15 @@ func (a *app) bouncesFetchCommand() *cobra.Command {
 		Short: "Read bounces from the bounces.imap mailbox",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := a.bounceProcessor(cmd)
+			svc, p, err := a.bounceProcessor(cmd)
 			if err != nil {
 				return err
 			}
-			o, err := a.fetchBounces(cmd.Context(), p)
+			o, err := svc.FetchBounces(cmd.Context(), p)
 			a.reportBounces(o, p)
 			return err
 		},
 	}
-}
-
-// fetchBounces reads the bounces.imap mailbox.
-func (a *app) fetchBounces(ctx context.Context, p *bounces.Processor) (bounces.Outcome, error) {
-	cfg := a.cfg
-	if cfg.Bounces.IMAP == "" {
-		return bounces.Outcome{}, newsletter.Errorf(newsletter.EINVALID, "bounces.imap is not set in %s; set it to the bounce mailbox, like imaps://bounces@mail.example.org/INBOX", a.configPath)
-	}
-	opts := bounces.FetchOptions{URL: cfg.Bounces.IMAP, Password: os.Getenv("NEWSLETTER_IMAP_PASSWORD")}
-	if cfg.Bounces.CAFile != "" {
-		conf, err := mailer.LoadCA(cfg.Bounces.CAFile)
-		if err != nil {
-			return bounces.Outcome{}, err
-		}
-		opts.TLSConfig = conf
-	}
-	return p.Fetch(ctx, opts)
 }
 
 // reportBounces prints what reading bounces did.
@@ -125,24 +106,6 @@ func (a *app) bouncesListCommand() *cobra.Command {
 
 // percent formats a rate for listings.
 
-// fetchScheduleBounces runs `bounces fetch` before a scheduled send when
-// bounces.imap is set, so the send skips the addresses that bounced since
-// the last one. A failure is logged; the send goes on.
-func (a *app) fetchScheduleBounces(ctx context.Context, cmd *cobra.Command) {
-	if a.cfg == nil || a.cfg.Bounces.IMAP == "" {
-		return
-	}
-	p, err := a.bounceProcessor(cmd)
-	if err == nil {
-		var o bounces.Outcome
-		o, err = a.fetchBounces(ctx, p)
-		a.log.Info("bounces fetch", "messages", o.Messages, "recorded", o.Recorded, "bounced", o.Bounced, "complained", o.Complained)
-	}
-	if err != nil {
-		a.log.Error("bounces fetch", "err", newsletter.ErrorMessage(err))
-	}
-}
-
 // withWebhooks serves the provider webhooks under /webhooks/ next to h
 // when [bounces] configures any (sns_topics, mailgun_signing_key).
 func (a *app) withWebhooks(cmd *cobra.Command, h http.Handler) http.Handler {
@@ -154,7 +117,7 @@ func (a *app) withWebhooks(cmd *cobra.Command, h http.Handler) http.Handler {
 	if len(cfg.Bounces.SNSTopics) == 0 && key == "" {
 		return h
 	}
-	p, err := a.bounceProcessor(cmd)
+	_, p, err := a.bounceProcessor(cmd)
 	if err != nil {
 		a.log.Error("webhooks are off", "err", newsletter.ErrorMessage(err))
 		return h

@@ -78,29 +78,3 @@ func (a *app) fetchFeeds(ctx context.Context, cfg *config.Config, store feeds.St
 	}
 	return res, nil
 }
-
-// fetchScheduleFeeds fetches the feeds of a schedule's list before its
-// digest. A feed that fails is logged and the digest goes ahead with what
-// is stored.
-func (a *app) fetchScheduleFeeds(ctx context.Context, store feeds.Store, name, list string) {
-	cfg := a.cfg
-	if cfg == nil {
-		return
-	}
-	fs := feeds.ForList(cfg.FeedList(), list)
-	if len(fs) == 0 {
-		return
-	}
-	res, err := cfg.Fetcher().FetchAll(ctx, store, fs)
-	for _, r := range res.Feeds {
-		for _, e := range r.Skipped {
-			a.log.Warn("feed item skipped", "schedule", name, "feed", r.Name, "err", e.Error())
-		}
-		if r.Err == nil {
-			a.log.Info("feed", "schedule", name, "feed", r.Name, "not_modified", r.NotModified, "added", r.Added, "updated", r.Updated)
-		}
-	}
-	if err != nil {
-		a.log.Error("feed", "schedule", name, "err", newsletter.ErrorMessage(err))
-	}
-}

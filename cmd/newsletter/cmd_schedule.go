@@ -45,11 +45,6 @@ func (a *app) scheduleCommand() *cobra.Command {
 			}
 			// Deferred deliveries are retried every 15 minutes or so.
 			svc.DeferredRetryAfter = 15 * time.Minute
-			// New feed items go into the digest that follows.
-			svc.BeforeScheduledDigest = func(ctx context.Context, sc *schedule.Schedule) {
-				a.fetchScheduleFeeds(ctx, svc.DB, sc.Name, sc.List)
-				a.fetchScheduleBounces(ctx, cmd)
-			}
 			if once {
 				busy, failed := a.runSchedules(cmd.Context(), svc, scheds)
 				switch {
