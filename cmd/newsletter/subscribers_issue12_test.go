@@ -468,3 +468,30 @@ func TestIssue12_PagesCannotBeFramed(t *testing.T) {
 		t.Errorf("X-Frame-Options: %q", xfo)
 	}
 }
+
+// Finding 10, the rest: settings out of range are refused naming them, and
+// an article larger than the limit is refused naming the file, with
+// nothing stored.
+func TestIssue12_RangesAndSizes(t *testing.T) {
+	c := newCLI(t)
+	c.editConfig("concurrency = 4", "concurrency = 100000")
+	if _, errs, code := c.run("digest", "--dry-run"); code != 1 || !strings.Contains(errs, "transport.concurrency = 100000 is out of range") {
+		t.Fatalf("concurrency = 100000: exit %d\n%s", code, errs)
+	}
+	c.editConfig("concurrency = 100000", "concurrency = 4")
+	c.editConfig("retries = 5", "retries = -3")
+	if _, errs, code := c.run("digest", "--dry-run"); code != 1 || !strings.Contains(errs, "transport.retries = -3 is out of range") {
+		t.Fatalf("retries = -3: exit %d\n%s", code, errs)
+	}
+	c.editConfig("retries = -3", "retries = 5")
+	big := filepath.Join(c.dir, "big.md")
+	body := strings.Repeat("A paragraph of a very long article. ", 60000) // about 2 MB
+	os.WriteFile(big, []byte("---\ntitle: Big\ndate: 2026-11-20\n---\n"+body+"\n"), 0o644)
+	_, errs, code := c.run("articles", "add", big)
+	if code != 1 || !strings.Contains(errs, "big.md") || !strings.Contains(errs, "larger than 1 MB") {
+		t.Fatalf("a 2 MB article: exit %d\n%s", code, errs)
+	}
+	if out := c.ok("--format", "json", "articles", "list"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("something was stored: %s", out)
+	}
+}
