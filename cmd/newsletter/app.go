@@ -186,6 +186,38 @@ func groupCommand(use, short string) *cobra.Command {
 	}
 }
 
+// listRows prints the rows query returns as a listing.
+func listRows[T any](a *app, ctx context.Context, header []string, query func(ctx context.Context, db *sqlite.DB) ([]T, error), row func(T) listing.Row) error {
+	db, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	items, err := query(ctx, db)
+	if err != nil {
+		return err
+	}
+	return a.list(header, func(add func(listing.Row) error) error {
+		for _, it := range items {
+			if err := add(row(it)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// listCommand is a command that prints one listing from the store.
+func listCommand[T any](a *app, use, short string, header []string, query func(ctx context.Context, db *sqlite.DB) ([]T, error), row func(T) listing.Row) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return listRows(a, cmd.Context(), header, query, row)
+		},
+	}
+}
+
 // list prints a listing in --format, one row at a time: each calls add for
 // every row.
 func (a *app) list(header []string, each func(add func(listing.Row) error) error) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/articles"
 	"github.com/example/newsletter/internal/listing"
+	"github.com/example/newsletter/sqlite"
 )
 
 func (a *app) articlesCommand() *cobra.Command {
@@ -84,22 +86,9 @@ func (a *app) articlesListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := a.store(cmd.Context())
-			if err != nil {
-				return err
-			}
-			list, err := db.Articles(cmd.Context(), newsletter.ArticleFilter{Category: category, Since: sinceT})
-			if err != nil {
-				return err
-			}
-			return a.list(listing.ArticleHeader, func(add func(listing.Row) error) error {
-				for _, ar := range list {
-					if err := add(listing.Article(ar, false)); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			return listRows(a, cmd.Context(), listing.ArticleHeader, func(ctx context.Context, db *sqlite.DB) ([]*newsletter.Article, error) {
+				return db.Articles(ctx, newsletter.ArticleFilter{Category: category, Since: sinceT})
+			}, func(ar *newsletter.Article) listing.Row { return listing.Article(ar, false) })
 		},
 	}
 	cmd.Flags().StringVar(&category, "category", "", "only articles in this category")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"os"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/example/newsletter/bounces"
 	"github.com/example/newsletter/campaign"
 	"github.com/example/newsletter/internal/listing"
+	"github.com/example/newsletter/sqlite"
 	"github.com/example/newsletter/web"
 )
 
@@ -82,29 +84,14 @@ func (a *app) bouncesListCommand() *cobra.Command {
 		Short: "List the bounces and complaints recorded, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.store(cmd.Context())
-			if err != nil {
-				return err
-			}
-			recs, err := db.BounceRecords(cmd.Context(), filter)
-			if err != nil {
-				return err
-			}
-			return a.list(listing.BounceHeader, func(add func(listing.Row) error) error {
-				for _, r := range recs {
-					if err := add(listing.Bounce(r)); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			return listRows(a, cmd.Context(), listing.BounceHeader, func(ctx context.Context, db *sqlite.DB) ([]*newsletter.BounceRecord, error) {
+				return db.BounceRecords(ctx, filter)
+			}, listing.Bounce)
 		},
 	}
 	cmd.Flags().Int64Var(&filter.CampaignID, "campaign", 0, "only this campaign `ID`")
 	return cmd
 }
-
-// percent formats a rate for listings.
 
 // withWebhooks serves the provider webhooks under /webhooks/ next to h
 // when [bounces] configures any (sns_topics, mailgun_signing_key).

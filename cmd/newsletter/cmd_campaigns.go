@@ -1,43 +1,28 @@
 package main
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/internal/listing"
+	"github.com/example/newsletter/sqlite"
 	"github.com/example/newsletter/subscribers"
 )
 
 func (a *app) campaignsCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "campaigns",
-		Short: "List campaigns with their delivery counts, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.store(cmd.Context())
-			if err != nil {
-				return err
+	var bounced map[int64]newsletter.CampaignBounces
+	return listCommand(a, "campaigns", "List campaigns with their delivery counts, newest first", listing.CampaignHeader,
+		func(ctx context.Context, db *sqlite.DB) ([]*newsletter.Campaign, error) {
+			var err error
+			if bounced, err = db.CampaignBounces(ctx); err != nil {
+				return nil, err
 			}
-			cs, err := db.Campaigns(cmd.Context())
-			if err != nil {
-				return err
-			}
-			bs, err := db.CampaignBounces(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.list(listing.CampaignHeader, func(add func(listing.Row) error) error {
-				for _, c := range cs {
-					if err := add(listing.Campaign(c, bs[c.ID])); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			return db.Campaigns(ctx)
 		},
-	}
+		func(c *newsletter.Campaign) listing.Row { return listing.Campaign(c, bounced[c.ID]) })
 }
 
 func (a *app) deliveriesCommand() *cobra.Command {

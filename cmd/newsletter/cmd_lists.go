@@ -1,32 +1,21 @@
 package main
 
 import (
-	"github.com/example/newsletter/internal/listing"
+	"context"
+
 	"github.com/spf13/cobra"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/internal/listing"
+	"github.com/example/newsletter/sqlite"
 )
 
 func (a *app) listsCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "lists",
-		Short: "List the lists with their member counts",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.store(cmd.Context())
-			if err != nil {
-				return err
-			}
-			lists, err := db.Lists(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.list(listing.ListHeader, func(add func(listing.Row) error) error {
-				for _, l := range lists {
-					if err := add(listing.List(l)); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		},
-	}
+	return listCommand(a, "lists", "List the lists with their member counts", listing.ListHeader,
+		func(ctx context.Context, db *sqlite.DB) ([]newsletter.List, error) { return db.Lists(ctx) }, listing.List)
+}
+
+func (a *app) categoriesCommand() *cobra.Command {
+	return listCommand(a, "categories", "List categories with their article and subscriber counts", listing.CategoryHeader,
+		func(ctx context.Context, db *sqlite.DB) ([]newsletter.Category, error) { return db.Categories(ctx) }, listing.Category)
 }
