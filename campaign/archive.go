@@ -35,11 +35,18 @@ func (s *Service) IssueHTML(ctx context.Context, id int64) (*newsletter.Issue, s
 	return is, m.HTML, nil
 }
 
-// ArticleHTML returns the article with slug and its body as HTML.
+// ArticleHTML returns the article with slug and its body as HTML, when it
+// was in an issue that reached readers (else ENOTFOUND).
 func (s *Service) ArticleHTML(ctx context.Context, slug string) (*newsletter.Article, template.HTML, error) {
 	a, err := s.DB.ArticleBySlug(ctx, slug)
 	if err != nil {
 		return nil, "", err
+	}
+	// A draft, an embargoed article or one never mailed is not public.
+	if ok, err := s.DB.Published(ctx, a.ID); err != nil {
+		return nil, "", err
+	} else if !ok {
+		return nil, "", newsletter.Errorf(newsletter.ENOTFOUND, "no article %q in the archive", slug)
 	}
 	body, err := s.Renderer.BodyHTML(a)
 	return a, body, err

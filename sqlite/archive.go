@@ -62,3 +62,12 @@ func (db *DB) Issue(ctx context.Context, id int64) (*newsletter.Issue, error) {
 	}
 	return &is, nil
 }
+
+// Published reports whether an article was in an issue that reached
+// readers: only those are shown on the web archive.
+func (db *DB) Published(ctx context.Context, articleID int64) (published bool, err error) {
+	defer opError("looking up the article's issues", &err)
+	err = db.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM campaign_articles ca JOIN campaigns c ON c.id = ca.campaign_id
+		WHERE ca.article_id = ? AND `+issueWhere+`)`, articleID).Scan(&published)
+	return published, err
+}

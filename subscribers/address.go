@@ -5,6 +5,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"golang.org/x/net/idna"
 
 	"github.com/example/newsletter"
@@ -27,7 +29,10 @@ var idnaProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transition
 // RFC 5322 addr-spec with a dotted domain: no display name, comment, angle
 // brackets, spaces or address literal. The domain is given in its one ASCII
 // form (IDNA A-labels: bücher.example becomes xn--bcher-kva.example), so a
-// mailbox written either way is one address. The error says what is wrong.
+// mailbox written either way is one address; a non-ASCII local part is
+// brought to Unicode NFC (RFC 6532 3.1), so "josé" typed with a combining
+// accent is the same address as "josé" typed precomposed. The error says
+// what is wrong.
 func NormalizeEmail(s string) (string, error) {
 	addr := strings.TrimSpace(s)
 	if addr == "" {
@@ -48,7 +53,7 @@ func NormalizeEmail(s string) (string, error) {
 	if at < 0 {
 		return "", invalid("email %q has no @", clipQuote(addr))
 	}
-	local, domain := addr[:at], addr[at+1:]
+	local, domain := norm.NFC.String(addr[:at]), addr[at+1:]
 	if err := checkLocal(local, addr); err != nil {
 		return "", err
 	}

@@ -114,11 +114,19 @@ func (l *limiter) client(r *http.Request) string {
 				last = last[i+1:]
 			}
 			addr = strings.TrimSpace(last)
+			// Some proxies write the port too: 203.0.113.7:40001,
+			// [2001:db8::1]:40001.
+			if host, _, err := net.SplitHostPort(addr); err == nil {
+				addr = host
+			}
+			addr = strings.Trim(addr, "[]")
 		}
 	}
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
-		return addr
+		// Not an address: one bucket for all such values, so that
+		// changing the text cannot make a new client.
+		return "unparsed"
 	}
 	if ip.Is6() && !ip.Is4In6() {
 		p, _ := ip.Prefix(64)

@@ -66,15 +66,27 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := h.signer.Sign(subscribers.Token{Purpose: subscribers.PurposeConfirm, Subscriber: s.ID, List: h.list, Nonce: nonce})
 	link := strings.TrimRight(h.site.PublicURL, "/") + "/confirm/" + tok
-	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-	defer cancel()
-	if err := h.sendConfirm(sctx, &newsletter.Subscriber{ID: s.ID, Email: s.Email, Status: s.Status}, link); err != nil {
-		h.log.Error("sending the confirmation", "email", email, "err", err)
-		h.cancel(ctx, s.ID, nonce)
-		return
-	}
-	h.log.Info("confirmation sent", "email", email)
+	// The mail goes out after the handler has returned: a request that
+	// follows on the same connection is not held back by it, so its
+	// timing cannot tell a new address from a known one either.
+	h.mailing.Add(1)
+	go func() {
+		defer h.mailing.Done()
+		h.mailers <- struct{}{}
+		defer func() { <-h.mailers }()
+		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		defer cancel()
+		if err := h.sendConfirm(sctx, &newsletter.Subscriber{ID: s.ID, Email: s.Email, Status: s.Status}, link); err != nil {
+			h.log.Error("sending the confirmation", "email", email, "err", err)
+			h.cancel(ctx, s.ID, nonce)
+			return
+		}
+		h.log.Info("confirmation sent", "email", email)
+	}()
 }
+
+// Drain waits for the confirmation mails under way.
+func (h *Handler) Drain() { h.mailing.Wait() }
 
 // sendTimeout bounds the sending of one confirmation mail.
 const sendTimeout = time.Minute

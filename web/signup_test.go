@@ -40,7 +40,7 @@ func signupFixture(t *testing.T) (*fixture, *outbox) {
 	h := &finished{h: web.New(f.db, f.signer, web.Site{Name: "Millbrook Trust", PublicURL: "https://news.example.org"}, nil,
 		web.WithSignup("newsletter", box.send))}
 	f.srv = httptest.NewServer(h)
-	f.wait = h.wg.Wait
+	f.wait = h.wait
 	t.Cleanup(f.srv.Close)
 	return f, box
 }
@@ -56,6 +56,14 @@ func (f *finished) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.wg.Add(1)
 	defer f.wg.Done()
 	f.h.ServeHTTP(w, r)
+}
+
+// wait waits for the handlers started and the mails they handed on.
+func (f *finished) wait() {
+	f.wg.Wait()
+	if d, ok := f.h.(interface{ Drain() }); ok {
+		d.Drain()
+	}
 }
 
 // subscribe posts the form and waits for the mail it sends, if any.

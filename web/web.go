@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/example/newsletter"
@@ -63,6 +64,9 @@ type Handler struct {
 	limits      SignupLimits
 	limit       *limiter
 	archive     Archive // the web archive; nil: not served
+
+	mailing sync.WaitGroup // confirmation mails under way
+	mailers chan struct{}  // bounds how many are sent at once
 }
 
 // Option configures a Handler.
@@ -87,7 +91,7 @@ func New(store newsletter.SubscriberStore, signer *subscribers.Signer, site Site
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{store: store, signer: signer, site: site, log: log, mux: http.NewServeMux()}
+	h := &Handler{store: store, signer: signer, site: site, log: log, mux: http.NewServeMux(), mailers: make(chan struct{}, 8)}
 	for _, o := range opts {
 		o(h)
 	}
@@ -192,7 +196,7 @@ func Serve(ctx context.Context, addr string, h http.Handler, ready func(addr str
 	errc := make(chan error, 1)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return newsletter.Errorf(newsletter.EINVALID, "--addr %s: %v", addr, err)
+		return newsletter.Errorf(newsletter.EINVALID, "--addr %s: %w", addr, err)
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -204,6 +208,10 @@ func Serve(ctx context.Context, addr string, h http.Handler, ready func(addr str
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return srv.Shutdown(sctx)
+		err := srv.Shutdown(sctx)
+		if d, ok := h.(interface{ Drain() }); ok {
+			d.Drain() // confirmation mails under way are finished, not cut
+		}
+		return err
 	}
 }
