@@ -132,13 +132,15 @@ func uniqueSlug(ctx context.Context, tx *sql.Tx, slug string, date time.Time) (s
 	}
 }
 
-// setSlug gives a the slug it is stored under; a URL made from the old
-// slug (the site URL joined with it) follows.
+// setSlug gives a the slug it is stored under. A URL the tool made from the
+// site URL and the old slug (a.SlugURL) follows; any other URL (a feed
+// item's link, a URL given in front matter) is the publisher's and is kept
+// as given, even when it happens to end in the slug.
 func setSlug(a *newsletter.Article, slug string) {
 	if slug == a.Slug {
 		return
 	}
-	if strings.HasSuffix(a.URL, "/"+a.Slug) {
+	if a.SlugURL && strings.HasSuffix(a.URL, "/"+a.Slug) {
 		a.URL = strings.TrimSuffix(a.URL, a.Slug) + slug
 	}
 	a.Slug = slug
