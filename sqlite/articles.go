@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/articles"
 )
 
 // ensureCategory returns the id of the category with name's key, creating it
@@ -83,13 +84,19 @@ type storedArticle struct {
 
 // findArticleByKey returns the article stored under the key, or, for a key
 // not yet stored, an article stored before keys existed (keyed by its slug)
-// with the same slug and date, which the key then adopts.
+// with the same slug and date, or a feed item stored under its old key,
+// which the key then adopts.
 func findArticleByKey(ctx context.Context, tx *sql.Tx, a *newsletter.Article) (*storedArticle, error) {
 	var st storedArticle
 	err := tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key = ?`, a.Key).Scan(&st.id, &st.key, &st.slug, &st.hash)
 	if errors.Is(err, sql.ErrNoRows) && !strings.HasPrefix(a.Key, slugKeyPrefix) {
 		err = tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key = ? AND published = ?`,
 			slugKeyPrefix+a.Slug, a.Date.Format(newsletter.DateLayout)).Scan(&st.id, &st.key, &st.slug, &st.hash)
+	}
+	// A feed item without guid or link stored before its key held its full
+	// timestamp is found by its old key (title and day).
+	if legacy := articles.LegacyItemKey(a.Key); errors.Is(err, sql.ErrNoRows) && legacy != "" {
+		err = tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key = ?`, legacy).Scan(&st.id, &st.key, &st.slug, &st.hash)
 	}
 	// A Markdown file keyed by its path is the same file when added from
 	// another directory: same slug, same date, another path.

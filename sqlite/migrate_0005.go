@@ -15,6 +15,8 @@ func migrationStep(version int) func(ctx context.Context, tx *sql.Tx, now string
 	switch version {
 	case 5:
 		return normalizeStoredAddresses
+	case 10:
+		return normalizeFeedKeys
 	}
 	return nil
 }
