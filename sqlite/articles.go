@@ -192,6 +192,9 @@ func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now s
 	default:
 		setSlug(a, st.slug)
 		id = st.id
+		if err := keepOtherCategories(ctx, tx, a, st); err != nil {
+			return "", err
+		}
 		if st.hash == a.Hash && st.key == a.Key {
 			a.ID = id
 			return newsletter.Unchanged, nil
@@ -210,6 +213,43 @@ func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now s
 	}
 	a.ID = id
 	return result, storeArticleCategories(ctx, tx, a)
+}
+
+// keepOtherCategories handles one item stored from two sources that add
+// categories of their own (two [[feed]] entries of one site): when the item
+// differs from the stored one only in its categories, it takes the union of
+// both, so that the sources do not replace each other's categories on every
+// fetch, and an item whose categories are all stored already is unchanged.
+func keepOtherCategories(ctx context.Context, tx *sql.Tx, a *newsletter.Article, st *storedArticle) error {
+	if len(a.Added) == 0 || st.hash == a.Hash {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT c.name FROM article_categories ac JOIN categories c ON c.id = ac.category_id
+		WHERE ac.article_id = ? ORDER BY ac.position`, st.id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var stored []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		stored = append(stored, name)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	same := *a
+	same.Categories = stored
+	same.ComputeHash()
+	if same.Hash != st.hash {
+		return nil // the item itself changed: its categories replace the stored ones
+	}
+	a.Categories = newsletter.UniqueCategories(append(stored, a.Categories...))
+	a.ComputeHash()
+	return nil
 }
 
 // storeArticleCategories links a stored article to its categories.
