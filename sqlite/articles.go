@@ -119,24 +119,29 @@ const (
 )
 
 // uniqueSlug returns slug when no article has it, else slug-DATE, else
-// slug-DATE-2, -3 and so on.
+// slug-DATE-N with N one more than the highest number taken (at least 2),
+// found in one query however many articles share the slug.
 func uniqueSlug(ctx context.Context, tx *sql.Tx, slug string, date time.Time) (string, error) {
-	try := slug
-	for n := 1; ; n++ {
-		var taken bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM articles WHERE slug = ?)`, try).Scan(&taken); err != nil {
-			return "", err
-		}
-		if !taken {
-			return try, nil
-		}
-		switch n {
-		case 1:
-			try = slug + "-" + date.Format(newsletter.DateLayout)
-		default:
-			try = fmt.Sprintf("%s-%s-%d", slug, date.Format(newsletter.DateLayout), n)
-		}
+	dated := slug + "-" + date.Format(newsletter.DateLayout)
+	prefix := dated + "-"
+	// Slugs are ASCII letters, digits and hyphens: the range holds exactly
+	// those that start with prefix, and the slug index finds it.
+	var slugTaken, datedTaken bool
+	var highest int
+	err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM articles WHERE slug = ?),
+		EXISTS (SELECT 1 FROM articles WHERE slug = ?),
+		coalesce((SELECT max(CAST(substr(slug, ?) AS INTEGER)) FROM articles WHERE slug > ? AND slug < ?), 0)`,
+		slug, dated, len(prefix)+1, prefix, prefix+"\x7f").Scan(&slugTaken, &datedTaken, &highest)
+	switch {
+	case err != nil:
+		return "", err
+	case !slugTaken:
+		return slug, nil
+	case !datedTaken:
+		return dated, nil
 	}
+	return fmt.Sprintf("%s%d", prefix, max(highest, 1)+1), nil
 }
 
 // setSlug gives a the slug it is stored under. A URL the tool made from the
