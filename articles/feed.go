@@ -215,15 +215,6 @@ func FormatSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// htmlText returns the text of an HTML fragment, white space collapsed.
-func htmlText(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return strings.Join(strings.Fields(s), " ")
-	}
-	md := HTMLToMarkdown(s, "")
-	return strings.Join(strings.Fields(firstParagraphText(strings.ReplaceAll(md, "\n\n", " "))), " ")
-}
-
 func resolve(base, link string) string {
 	link = strings.TrimSpace(link)
 	if link == "" {
