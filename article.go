@@ -16,9 +16,11 @@ type Article struct {
 	Title      string    // as written, typographic characters intact
 	Date       time.Time // publication date (midnight UTC)
 	Categories []string  // display names, cleaned and de-duplicated
+	Added      []string  // of Categories, those the source adds (a [[feed]]'s categories): another source's are kept; not stored
 	Body       string    // Markdown
 	Summary    string    // plain text, about 300 characters at most
 	URL        string    // absolute link to the article on the site, may be empty
+	SlugURL    bool      // URL was made from the site URL and Slug, so it follows a changed slug; not stored
 	Image      string    // absolute URL of a lead image, may be empty
 	ImageAlt   string    // the lead image's alt text, may be empty
 	Author     string

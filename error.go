@@ -45,6 +45,11 @@ var (
 	// ErrNothingNew: a digest has no candidate articles; no campaign is
 	// made.
 	ErrNothingNew = errors.New("nothing new")
+	// ErrUnreadableFile: an input file cannot be read on past an error (a
+	// quoted field that is never closed runs to its end). Unlike a bad
+	// row, which is reported and skipped, it ends an import, which then
+	// stores nothing.
+	ErrUnreadableFile = errors.New("unreadable file")
 )
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for

@@ -29,9 +29,18 @@ var (
 // feedDate reads a feed item's date. parsed is what the feed library made of
 // raw (nil when it could not read it); the library's parse is preferred and
 // dateparse reads what it cannot. The result keeps the offset written in raw,
-// so the day is the item's own day, not UTC's.
+// so the day is the item's own day, not UTC's. A year outside 1000–9999 is
+// refused however the date was read.
 func feedDate(raw string, parsed *time.Time) (time.Time, bool) {
-	raw = strings.TrimSpace(raw)
+	t, ok := readFeedDate(strings.TrimSpace(raw), parsed)
+	if !ok || t.Year() < 1000 || t.Year() > 9999 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// readFeedDate is feedDate without the bounds on the year.
+func readFeedDate(raw string, parsed *time.Time) (time.Time, bool) {
 	if parsed != nil && !parsed.IsZero() {
 		if loc := rawZone(raw); loc != nil {
 			return parsed.In(loc), true
@@ -57,10 +66,7 @@ func feedDate(raw string, parsed *time.Time) (time.Time, bool) {
 		}
 	}
 	t, err := dateparse.ParseIn(s, loc)
-	if err != nil || t.Year() < 1000 || t.Year() > 9999 {
-		return time.Time{}, false
-	}
-	return t, true
+	return t, err == nil
 }
 
 // rawZone returns the location that a date string names at its end: a

@@ -3,9 +3,7 @@ package articles
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -35,9 +33,10 @@ func ParseFeed(name string, src []byte, siteURL string) ([]*newsletter.Article, 
 // title, summary and content), in bytes; 0 means DefaultMaxSize.
 //
 // Each article's Key identifies the item across fetches: its guid, else its
-// link, else a hash of its title and date, all within the feed (its site
-// link, else name). Items with the same key in one feed are one item: the
-// first is kept. An item without a link gets no URL: siteURL is not used to
+// link, else a hash of its title and publication time, all within the feed (its site
+// link, else name, in the form FeedScope gives). Items with the same key in
+// one feed are one item: the first is kept, and each one dropped is reported
+// among the errors. An item without a link gets no URL: siteURL is not used to
 // make one up.
 func ParseFeedLimit(name string, src []byte, siteURL string, maxItem int64) ([]*newsletter.Article, []error) {
 	if maxItem <= 0 {
@@ -51,9 +50,9 @@ func ParseFeedLimit(name string, src []byte, siteURL string, maxItem int64) ([]*
 	if base == "" {
 		base = name
 	}
-	scope := strings.TrimSpace(feed.Link)
+	scope := FeedScope(feed.Link)
 	if scope == "" {
-		scope = name
+		scope = FeedScope(name)
 	}
 	infos := scanItems(src)
 	if len(infos) != len(feed.Items) {
@@ -61,16 +60,18 @@ func ParseFeedLimit(name string, src []byte, siteURL string, maxItem int64) ([]*
 	}
 	var out []*newsletter.Article
 	var errs []error
-	seen := map[string]bool{}
+	seen := map[string]int{} // key → item number
 	for i, it := range feed.Items {
 		a, err := feedArticle(it, infos[i], i, feedScope{name: name, base: base, scope: scope, maxItem: maxItem})
 		switch {
 		case err != nil:
 			errs = append(errs, err)
-		case seen[a.Key]:
-			// The feed repeats an item; the first is the one shown.
+		case seen[a.Key] > 0:
+			// The feed repeats an item (same guid, link, or title and
+			// time); the first is the one shown, and the drop is reported.
+			errs = append(errs, errorf(name, infos[i].line, "item %d (%q) repeats item %d; the first is kept", i+1, clip(a.Title, 60), seen[a.Key]))
 		default:
-			seen[a.Key] = true
+			seen[a.Key] = i + 1
 			out = append(out, a)
 		}
 	}
@@ -123,7 +124,7 @@ func feedArticle(it *gofeed.Item, info itemInfo, i int, fs feedScope) (*newslett
 		Slug:       Slugify(title),
 		URL:        resolve(fs.base, it.Link),
 	}
-	a.Key = itemKey(fs.scope, strings.TrimSpace(it.GUID), a.URL, title, a.Date)
+	a.Key = itemKey(fs.scope, strings.TrimSpace(it.GUID), a.URL, title, date)
 	if it.Author != nil {
 		a.Author = newsletter.OneLine(it.Author.Name)
 	}
@@ -135,19 +136,6 @@ func feedArticle(it *gofeed.Item, info itemInfo, i int, fs feedScope) (*newslett
 	a.Image, a.ImageAlt = feedImage(it, fs.base)
 	a.ComputeHash()
 	return a, nil
-}
-
-// itemKey identifies a feed item across fetches: its guid, else its link,
-// else a hash of its title and date, within the feed's scope.
-func itemKey(scope, guid, link, title string, date time.Time) string {
-	switch {
-	case guid != "":
-		return "feed:" + scope + "#guid:" + guid
-	case link != "":
-		return "feed:" + scope + "#link:" + link
-	}
-	sum := sha256.Sum256([]byte(title + "\x00" + date.Format(newsletter.DateLayout)))
-	return "feed:" + scope + "#item:" + hex.EncodeToString(sum[:8])
 }
 
 // itemInfo is what the feed library does not tell about an item: the line
@@ -225,15 +213,6 @@ func FormatSize(n int64) string {
 		return fmt.Sprintf("%d KB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
-}
-
-// htmlText returns the text of an HTML fragment, white space collapsed.
-func htmlText(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return strings.Join(strings.Fields(s), " ")
-	}
-	md := HTMLToMarkdown(s, "")
-	return strings.Join(strings.Fields(firstParagraphText(strings.ReplaceAll(md, "\n\n", " "))), " ")
 }
 
 func resolve(base, link string) string {

@@ -182,3 +182,17 @@ func TestLoad_FileTooLarge(t *testing.T) {
 		t.Errorf("errors = %v", errs)
 	}
 }
+
+func TestFeedScope(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"https://blog.example/", "blog.example"},
+		{"http://WWW.Blog.Example", "blog.example"},
+		{" https://blog.example:443/news/ ", "blog.example/news"},
+		{"http://blog.example:8080/feed?x=1#top", "blog.example:8080/feed?x=1"},
+		{"feeds/news.rss", "feeds/news.rss"},
+	} {
+		if got := articles.FeedScope(c.in); got != c.want {
+			t.Errorf("FeedScope(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

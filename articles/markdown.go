@@ -83,8 +83,9 @@ func ParseMarkdown(name string, src []byte, siteURL string) (*newsletter.Article
 		a.Summary = Summarize(firstParagraphText(body), SummaryLength)
 	}
 	a.URL = JoinURL(siteURL, a.Slug)
+	a.SlugURL = a.URL != ""
 	if fm.fields.URL != "" {
-		a.URL = strings.TrimSpace(fm.fields.URL)
+		a.URL, a.SlugURL = strings.TrimSpace(fm.fields.URL), false
 	}
 	if img := strings.TrimSpace(fm.fields.Image); img != "" {
 		if a.Image = resolve(siteURL, img); a.Image == "" {

@@ -127,6 +127,7 @@ func (p *Post) Article(source, siteURL string) *newsletter.Article {
 		a.Summary = Summarize(p.Paragraphs[0], SummaryLength)
 	}
 	a.URL = JoinURL(siteURL, a.Slug)
+	a.SlugURL = a.URL != ""
 	a.ComputeHash()
 	return a
 }

@@ -53,3 +53,35 @@ func htmlSummaryText(src string) string {
 	}
 	return blocks[0]
 }
+
+// htmlText returns the text of an HTML fragment such as a feed item's
+// title: entities unescaped, tags dropped (and what script and style
+// elements hold), white space collapsed. The text is not Markdown: its
+// punctuation is kept as written.
+func htmlText(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return strings.Join(strings.Fields(s), " ")
+	}
+	root, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		return strings.Join(strings.Fields(html.UnescapeString(s)), " ")
+	}
+	var b strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+			switch {
+			case ch.Type == html.TextNode:
+				b.WriteString(ch.Data)
+			case ch.Type != html.ElementNode:
+			case ch.DataAtom == atom.Script, ch.DataAtom == atom.Style:
+			case ch.DataAtom == atom.Br:
+				b.WriteByte(' ')
+			default:
+				walk(ch)
+			}
+		}
+	}
+	walk(root)
+	return strings.Join(strings.Fields(b.String()), " ")
+}

@@ -150,6 +150,7 @@ func (f *Fetcher) Fetch(ctx context.Context, store Store, fd Feed) FeedResult {
 	for _, a := range list {
 		if len(fd.Categories) > 0 {
 			a.Categories = newsletter.UniqueCategories(append(a.Categories, fd.Categories...))
+			a.Added = fd.Categories
 			a.ComputeHash()
 		}
 	}

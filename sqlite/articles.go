@@ -9,40 +9,8 @@ import (
 	"time"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/articles"
 )
-
-// ensureCategory returns the id of the category with name's key, creating it
-// with name as its display spelling when it is new. The latest article's
-// spelling wins ("top stories", then "Top Stories" is shown as the latter
-// everywhere), except that a spelling all in one case never replaces a
-// mixed-case one ("TOP STORIES" after "Top Stories" changes nothing).
-func ensureCategory(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
-	name = newsletter.CleanCategory(name)
-	key := strings.ToLower(name)
-	var id int64
-	var stored string
-	err := tx.QueryRowContext(ctx, `SELECT id, name FROM categories WHERE key = ?`, key).Scan(&id, &stored)
-	if errors.Is(err, sql.ErrNoRows) {
-		res, err := tx.ExecContext(ctx, `INSERT INTO categories (key, name) VALUES (?, ?)`, key, name)
-		if err != nil {
-			return 0, err
-		}
-		return res.LastInsertId()
-	} else if err != nil {
-		return 0, err
-	}
-	if name != stored && !(oneCase(name) && !oneCase(stored)) {
-		if _, err := tx.ExecContext(ctx, `UPDATE categories SET name = ? WHERE id = ?`, name, id); err != nil {
-			return 0, err
-		}
-	}
-	return id, nil
-}
-
-// oneCase reports whether s is written all in lower or all in upper case.
-func oneCase(s string) bool {
-	return s == strings.ToLower(s) || s == strings.ToUpper(s)
-}
 
 // UpsertArticles stores articles in one transaction. An article is found by
 // its Key (an article without one is keyed by its slug): a new key is added,
@@ -83,13 +51,19 @@ type storedArticle struct {
 
 // findArticleByKey returns the article stored under the key, or, for a key
 // not yet stored, an article stored before keys existed (keyed by its slug)
-// with the same slug and date, which the key then adopts.
+// with the same slug and date, or a feed item stored under its old key,
+// which the key then adopts.
 func findArticleByKey(ctx context.Context, tx *sql.Tx, a *newsletter.Article) (*storedArticle, error) {
 	var st storedArticle
 	err := tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key = ?`, a.Key).Scan(&st.id, &st.key, &st.slug, &st.hash)
 	if errors.Is(err, sql.ErrNoRows) && !strings.HasPrefix(a.Key, slugKeyPrefix) {
 		err = tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key = ? AND published = ?`,
 			slugKeyPrefix+a.Slug, a.Date.Format(newsletter.DateLayout)).Scan(&st.id, &st.key, &st.slug, &st.hash)
+	}
+	// A feed item without guid or link stored before its key held its full
+	// timestamp is found by its old key (title and day).
+	if legacy := articles.LegacyItemKey(a.Key); errors.Is(err, sql.ErrNoRows) && legacy != "" {
+		err = tx.QueryRowContext(ctx, `SELECT id, key, slug, hash FROM articles WHERE key = ?`, legacy).Scan(&st.id, &st.key, &st.slug, &st.hash)
 	}
 	// A Markdown file keyed by its path is the same file when added from
 	// another directory: same slug, same date, another path.
@@ -112,33 +86,40 @@ const (
 )
 
 // uniqueSlug returns slug when no article has it, else slug-DATE, else
-// slug-DATE-2, -3 and so on.
+// slug-DATE-N with N one more than the highest number taken (at least 2),
+// found in one query however many articles share the slug.
 func uniqueSlug(ctx context.Context, tx *sql.Tx, slug string, date time.Time) (string, error) {
-	try := slug
-	for n := 1; ; n++ {
-		var taken bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM articles WHERE slug = ?)`, try).Scan(&taken); err != nil {
-			return "", err
-		}
-		if !taken {
-			return try, nil
-		}
-		switch n {
-		case 1:
-			try = slug + "-" + date.Format(newsletter.DateLayout)
-		default:
-			try = fmt.Sprintf("%s-%s-%d", slug, date.Format(newsletter.DateLayout), n)
-		}
+	dated := slug + "-" + date.Format(newsletter.DateLayout)
+	prefix := dated + "-"
+	// Slugs are ASCII letters, digits and hyphens: the range holds exactly
+	// those that start with prefix, and the slug index finds it.
+	var slugTaken, datedTaken bool
+	var highest int
+	err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM articles WHERE slug = ?),
+		EXISTS (SELECT 1 FROM articles WHERE slug = ?),
+		coalesce((SELECT max(CAST(substr(slug, ?) AS INTEGER)) FROM articles WHERE slug > ? AND slug < ?), 0)`,
+		slug, dated, len(prefix)+1, prefix, prefix+"\x7f").Scan(&slugTaken, &datedTaken, &highest)
+	switch {
+	case err != nil:
+		return "", err
+	case !slugTaken:
+		return slug, nil
+	case !datedTaken:
+		return dated, nil
 	}
+	return fmt.Sprintf("%s%d", prefix, max(highest, 1)+1), nil
 }
 
-// setSlug gives a the slug it is stored under; a URL made from the old
-// slug (the site URL joined with it) follows.
+// setSlug gives a the slug it is stored under. A URL the tool made from the
+// site URL and the old slug (a.SlugURL) follows; any other URL (a feed
+// item's link, a URL given in front matter) is the publisher's and is kept
+// as given, even when it happens to end in the slug.
 func setSlug(a *newsletter.Article, slug string) {
 	if slug == a.Slug {
 		return
 	}
-	if strings.HasSuffix(a.URL, "/"+a.Slug) {
+	if a.SlugURL && strings.HasSuffix(a.URL, "/"+a.Slug) {
 		a.URL = strings.TrimSuffix(a.URL, a.Slug) + slug
 	}
 	a.Slug = slug
@@ -183,6 +164,9 @@ func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now s
 	default:
 		setSlug(a, st.slug)
 		id = st.id
+		if err := keepOtherCategories(ctx, tx, a, st); err != nil {
+			return "", err
+		}
 		if st.hash == a.Hash && st.key == a.Key {
 			a.ID = id
 			return newsletter.Unchanged, nil
@@ -201,20 +185,6 @@ func upsertArticle(ctx context.Context, tx *sql.Tx, a *newsletter.Article, now s
 	}
 	a.ID = id
 	return result, storeArticleCategories(ctx, tx, a)
-}
-
-// storeArticleCategories links a stored article to its categories.
-func storeArticleCategories(ctx context.Context, tx *sql.Tx, a *newsletter.Article) error {
-	for i, c := range a.Categories {
-		cid, err := ensureCategory(ctx, tx, c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO article_categories (article_id, category_id, position) VALUES (?, ?, ?)`, a.ID, cid, i); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // upsertArticleBySlug stores an article in a database without article keys.

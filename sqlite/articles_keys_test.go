@@ -11,7 +11,8 @@ import (
 
 func keyed(key, slug, title, date, body string) *newsletter.Article {
 	a := article(slug, title, date)
-	a.Key, a.Body, a.URL = key, body, "https://example.org/"+slug
+	// The URL the loaders make from site.url and the slug, marked as such.
+	a.Key, a.Body, a.URL, a.SlugURL = key, body, "https://example.org/"+slug, true
 	a.ComputeHash()
 	return a
 }

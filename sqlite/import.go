@@ -283,8 +283,8 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows iter.Seq2[*newsletter.
 	defer im.close()
 	for in, rerr := range rows {
 		if rerr != nil {
-			if newsletter.ErrorCode(rerr) != newsletter.EINVALID {
-				return counts, rerr // a read failure, not a bad row
+			if newsletter.ErrorCode(rerr) != newsletter.EINVALID || errors.Is(rerr, newsletter.ErrUnreadableFile) {
+				return counts, rerr // a read failure or an unreadable file, not a bad row
 			}
 			counts.Rejected++
 			if opts.OnReject != nil {

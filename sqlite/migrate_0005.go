@@ -15,6 +15,8 @@ func migrationStep(version int) func(ctx context.Context, tx *sql.Tx, now string
 	switch version {
 	case 5, 10: // 10: the local part in Unicode NFC
 		return normalizeStoredAddresses
+	case 10:
+		return normalizeFeedKeys
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -51,6 +52,9 @@ type Reader struct {
 	HasName, HasCategories, HasStatus bool
 	format                            *format  // a service's export (formats.go); nil for these columns
 	ignored                           []string // header names read as no column
+	pending                           bool     // ahead holds the next record, read ahead after a quote error
+	ahead                             []string
+	aheadErr                          error
 }
 
 // NewReader reads the header row and returns a reader of the records that
@@ -100,19 +104,37 @@ func NewReader(r io.Reader) (*Reader, error) {
 	return rd, nil
 }
 
+// read returns the next record, or the one read ahead by Next.
+func (rd *Reader) read() ([]string, error) {
+	if rd.pending {
+		rd.pending = false
+		return rd.ahead, rd.aheadErr
+	}
+	return rd.r.Read()
+}
+
 // Next returns the next record: a *Row, or a *RowError for an invalid one
 // (reading may go on), or io.EOF at the end.
 func (rd *Reader) Next() (*Row, error) {
-	rec, err := rd.r.Read()
+	rec, err := rd.read()
 	if errors.Is(err, io.EOF) {
 		return nil, io.EOF
 	}
 	if err != nil {
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, &RowError{Line: pe.StartLine, Reason: csvReason(err)}
+		if !errors.As(err, &pe) {
+			return nil, err
 		}
-		return nil, err
+		if pe.Line > pe.StartLine && errors.Is(pe.Err, csv.ErrQuote) {
+			next, err := rd.r.Read()
+			if errors.Is(err, io.EOF) {
+				return nil, &newsletter.Error{Code: newsletter.EINVALID, Err: newsletter.ErrUnreadableFile, Message: fmt.Sprintf(
+					"line %d: a quoted field opens here and is never closed: it runs to the end of the file (line %d); close the quote (or double a quote inside a field) and import again; nothing was imported",
+					pe.StartLine, pe.Line)}
+			}
+			rd.ahead, rd.aheadErr, rd.pending = slices.Clone(next), err, true // the record after the bad one
+		}
+		return nil, &RowError{Line: pe.StartLine, Reason: csvReason(err)}
 	}
 	line, _ := rd.r.FieldPos(0)
 	if rd.format != nil {

@@ -181,3 +181,41 @@ func FuzzGuardCell(f *testing.F) {
 		}
 	})
 }
+
+func TestReader_UnclosedQuoteEndsTheFile(t *testing.T) {
+	rd, err := subscribers.NewReader(strings.NewReader("email,name\nann@example.org,\"Ann \"A\" Lee\nbob@example.org,Bob\ncy@example.org,\"Cy\ndee@example.org,Dee\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for {
+		row, err := rd.Next()
+		if err == io.EOF {
+			t.Fatal("read to the end without an error")
+		}
+		if errors.Is(err, newsletter.ErrUnreadableFile) {
+			if !strings.Contains(err.Error(), "line 4") || !strings.Contains(err.Error(), "(line 5)") {
+				t.Errorf("message %q", err)
+			}
+			break
+		}
+		if err != nil {
+			lines = append(lines, err.Error())
+		} else {
+			lines = append(lines, row.Email)
+		}
+	}
+	if strings.Join(lines, "|") != `line 2: extraneous or missing " in quoted-field|bob@example.org` {
+		t.Errorf("before the open quote: %q", lines)
+	}
+}
+
+func TestNewReaderFrom_BlankLinesAndBadHeader(t *testing.T) {
+	rd, err := subscribers.NewReaderFrom(strings.NewReader("\n\r\nEmail Address,First Name,MEMBER_RATING,UNSUB_TIME\nann@example.org,Ann,2,2021\n"), "")
+	if err != nil || rd.Format() != "mailchimp" {
+		t.Fatalf("blank lines before the header: %v %v", rd, err)
+	}
+	if _, err := subscribers.NewReaderFrom(strings.NewReader("\n\"Email Address,x\n"), "mailchimp"); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("--from with an unreadable header: %v", err)
+	}
+}

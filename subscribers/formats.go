@@ -50,11 +50,24 @@ func NewReaderFrom(r io.Reader, from string) (*Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(64 << 10)
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i+1]
+	// The header is the first line that is not blank, as encoding/csv
+	// reads it.
+	line := 1
+	for {
+		i := bytes.IndexByte(head, '\n')
+		if i < 0 || len(bytes.TrimSpace(head[:i])) > 0 {
+			if i >= 0 {
+				head = head[:i+1]
+			}
+			break
+		}
+		head, line = head[i+1:], line+1
 	}
 	header, err := csv.NewReader(bytes.NewReader(head)).Read()
-	if err != nil || (from == "" && detectFormat(header) == "") {
+	switch {
+	case err != nil && from != "":
+		return nil, invalid("line %d: cannot read the header of the %s export: %v", line, from, csvReason(err))
+	case err != nil || (from == "" && detectFormat(header) == ""):
 		return NewReader(br) // this tool's own columns, and its errors
 	}
 	if from == "" {
