@@ -10,14 +10,14 @@ import (
 	"github.com/example/newsletter/sqlite"
 )
 
-// TestMigration0010_OneSpellingOfALocalPart: an address stored with a
+// TestMigration0011_OneSpellingOfALocalPart: an address stored with a
 // decomposed accent (as earlier versions kept it) is rewritten to NFC, and
 // two spellings of one mailbox become one subscriber, keeping the status
 // that mails least.
-func TestMigration0010_OneSpellingOfALocalPart(t *testing.T) {
+func TestMigration0011_OneSpellingOfALocalPart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := sqlite.OpenAtVersion(ctx, path, 9)
+	old, err := sqlite.OpenAtVersion(ctx, path, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

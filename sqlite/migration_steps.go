@@ -13,7 +13,7 @@ import (
 // the same transaction, or nil.
 func migrationStep(version int) func(ctx context.Context, tx *sql.Tx, now string) error {
 	switch version {
-	case 5, 10: // 10: the local part in Unicode NFC
+	case 5, 11: // 11: the local part in Unicode NFC
 		return normalizeStoredAddresses
 	case 10:
 		return normalizeFeedKeys
