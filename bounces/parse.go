@@ -310,8 +310,6 @@ func (p *parser) original(body []byte) {
 var (
 	bounceSubject = regexp.MustCompile(`(?i)undeliver|returned mail|delivery (status notification|failure|has failed|problem)|failure notice|mail delivery failed|could not be delivered|non.?delivery|rejected`)
 	bounceSender  = regexp.MustCompile(`(?i)mailer-daemon|postmaster|mail delivery (subsystem|system)`)
-	enhancedCode  = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
-	basicCode     = regexp.MustCompile(`\b([45][0-5]\d)[ -]`)
 	quotedID      = regexp.MustCompile(`(?im)^[ \t>]*Message-ID:[ \t]*(<[^>\s]+>)`)
 	proseAddress  = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`)
 	delayedWords  = regexp.MustCompile(`(?i)\b(delayed|will (be )?retr(y|ied)|still trying|not yet been delivered)\b`)
@@ -331,13 +329,10 @@ func (p *parser) prose(body []byte) {
 		p.rep.MessageIDs = append(p.rep.MessageIDs, m[1])
 	}
 	r := Recipient{Action: ActionFailed}
-	if m := enhancedCode.FindString(text); m != "" && m[0] != '2' {
-		r.Status = m
-	} else if m := basicCode.FindStringSubmatch(text); m != nil {
-		r.Status = string(m[1][0]) + ".0.0"
-	}
-	if i := strings.Index(text, r.Status); r.Status != "" && i >= 0 {
-		line := text[i:]
+	status, at := proseStatus(text)
+	r.Status = status
+	if at >= 0 {
+		line := text[at:]
 		if j := strings.IndexAny(line, "\r\n"); j >= 0 {
 			line = line[:j]
 		}
@@ -364,14 +359,6 @@ func (p *parser) prose(body []byte) {
 	if len(seen) == 0 {
 		p.rep.Recipients = append(p.rep.Recipients, r)
 	}
-}
-
-// statusCode returns the "X.Y.Z" at the start of a Status field.
-func statusCode(v string) string {
-	if m := enhancedCode.FindString(v); m != "" {
-		return m
-	}
-	return ""
 }
 
 func unique(s []string) []string {

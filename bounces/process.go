@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -155,15 +154,10 @@ func (p *Processor) event(rep *Report) *newsletter.BounceEvent {
 // sender or policy code (5.7.x, 5.1.8 …) is a policy bounce, anything else
 // (4.x.x after the relay gave up, a full mailbox, no code) is soft.
 func Classify(status, diagnostic string) string {
+	code, inDiag := diagnosticStatus(diagnostic)
 	enhanced := status
-	if strings.HasSuffix(enhanced, ".0.0") || enhanced == "" {
-		if m := enhancedCode.FindString(diagnostic); m != "" && m[0] != '2' {
-			enhanced = m
-		}
-	}
-	code := 0
-	if m := basicCode.FindStringSubmatch(diagnostic + " "); m != nil {
-		code, _ = strconv.Atoi(m[1])
+	if (strings.HasSuffix(enhanced, ".0.0") || enhanced == "") && inDiag != "" && inDiag[0] != '2' {
+		enhanced = inDiag
 	}
 	if code == 0 && enhanced != "" {
 		code = int(enhanced[0]-'0') * 100
