@@ -93,7 +93,7 @@ func Parse(raw []byte) (*Report, error) {
 		rep.Type = TypeDSN
 	case looksLikeBounce(msg.Header):
 		rep.Type = TypeNonStdDSN
-		p.prose(body)
+		p.prose(decodeBody(msg.Header.Get("Content-Transfer-Encoding"), body))
 	default:
 		return nil, ErrNotReport
 	}
@@ -108,12 +108,14 @@ type parser struct {
 	parts         int
 }
 
-// reportID is the report's Message-ID, else a hash of the message.
+// reportID is the report's Message-ID, else a hash of the message with
+// its line endings made CRLF, so that the copy in an mbox (LF) and the one
+// over IMAP (CRLF) are one report.
 func reportID(h mail.Header, raw []byte) string {
 	if id := strings.TrimSpace(h.Get("Message-Id")); id != "" {
 		return id
 	}
-	sum := sha256.Sum256(raw)
+	sum := sha256.Sum256(bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n")))
 	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
@@ -308,16 +310,31 @@ func (p *parser) original(body []byte) {
 }
 
 var (
-	bounceSubject = regexp.MustCompile(`(?i)undeliver|returned mail|delivery (status notification|failure|has failed|problem)|failure notice|mail delivery failed|could not be delivered|non.?delivery|rejected`)
-	bounceSender  = regexp.MustCompile(`(?i)mailer-daemon|postmaster|mail delivery (subsystem|system)`)
-	quotedID      = regexp.MustCompile(`(?im)^[ \t>]*Message-ID:[ \t]*(<[^>\s]+>)`)
-	proseAddress  = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`)
-	delayedWords  = regexp.MustCompile(`(?i)\b(delayed|will (be )?retr(y|ied)|still trying|not yet been delivered)\b`)
+	bounceSubject    = regexp.MustCompile(`(?i)undeliver|returned mail|delivery (status notification|failure|has failed|problem)|failure notice|mail delivery failed|could not be delivered|non.?delivery|rejected`)
+	autoReplySubject = regexp.MustCompile(`(?i)^\s*(automatic reply|auto(matic)?[ -]?(reply|response)|out of (the )?office|away from (the )?office|abwesenheit|r[ée]ponse automatique)`)
+	bounceSender     = regexp.MustCompile(`(?i)mailer-daemon|postmaster|mail delivery (subsystem|system)`)
+	quotedID         = regexp.MustCompile(`(?im)^[ \t>]*Message-ID:[ \t]*(<[^>\s]+>)`)
+	proseAddress     = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`)
+	delayedWords     = regexp.MustCompile(`(?i)\b(delayed|will (be )?retr(y|ied)|still trying|not yet been delivered)\b`)
 )
 
 // looksLikeBounce tells a non-standard bounce by its sender or subject.
+// An auto-reply (an out-of-office answer to the envelope sender) is not
+// one, whatever its subject quotes.
 func looksLikeBounce(h mail.Header) bool {
-	return bounceSender.MatchString(h.Get("From")) || bounceSubject.MatchString(h.Get("Subject"))
+	if bounceSender.MatchString(h.Get("From")) {
+		return true
+	}
+	return !isAutoReply(h) && bounceSubject.MatchString(h.Get("Subject"))
+}
+
+// isAutoReply tells an auto-reply from a person's mailbox: RFC 3834's
+// Auto-Submitted: auto-replied, or an auto-reply subject. Only called for
+// a message with no delivery-status part from no mailer daemon: a mail
+// system's own DSN may say auto-replied too.
+func isAutoReply(h mail.Header) bool {
+	as := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))
+	return strings.HasPrefix(as, "auto-replied") || autoReplySubject.MatchString(h.Get("Subject"))
 }
 
 // prose reads a bounce written as text: the status code in it, the
