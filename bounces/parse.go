@@ -45,6 +45,10 @@ type Report struct {
 	// Tokens are the VERP tokens found in the report's addresses and in
 	// the original message it quotes.
 	Tokens []string
+	// ReturnPaths are the addresses with a "+" in the local part found
+	// where Tokens are looked for: the processor tells whether one has the
+	// form of its VERP addresses though no token verifies.
+	ReturnPaths []string
 	// MessageIDs are the Message-IDs of the original message, from the
 	// headers the report quotes.
 	MessageIDs []string
@@ -56,6 +60,7 @@ type Report struct {
 // the reported address of a complaint.
 type Recipient struct {
 	Address    string // Final-Recipient (or Original-Recipient)
+	Original   string // Original-Recipient, when there is one
 	Action     string // failed, delayed, delivered, relayed, expanded; "" in a complaint
 	Status     string // enhanced status code, such as 5.1.1
 	Diagnostic string // Diagnostic-Code without its type
@@ -98,6 +103,7 @@ func Parse(raw []byte) (*Report, error) {
 		return nil, ErrNotReport
 	}
 	rep.Tokens = unique(rep.Tokens)
+	rep.ReturnPaths = unique(rep.ReturnPaths)
 	rep.MessageIDs = unique(rep.MessageIDs)
 	return rep, nil
 }
@@ -124,7 +130,7 @@ func reportID(h mail.Header, raw []byte) string {
 func (p *parser) addressTokens(h mail.Header) {
 	for _, k := range []string{"To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "Cc"} {
 		for _, v := range h[textproto.CanonicalMIMEHeaderKey(k)] {
-			p.rep.Tokens = append(p.rep.Tokens, FindTokens(v+"@")...)
+			p.addresses(v)
 		}
 	}
 }
@@ -261,6 +267,7 @@ func (p *parser) deliveryStatus(body []byte) {
 		}
 		r := Recipient{
 			Address:    strings.ToLower(strings.Trim(typedValue(rcpt), "<> ")),
+			Original:   strings.ToLower(strings.Trim(typedValue(g["original-recipient"]), "<> ")),
 			Action:     strings.ToLower(strings.TrimSpace(g["action"])),
 			Status:     statusCode(g["status"]),
 			Diagnostic: typedValue(g["diagnostic-code"]),
@@ -276,7 +283,7 @@ func (p *parser) feedbackReport(body []byte) {
 	}
 	g := groups[0]
 	p.rep.FeedbackType = strings.ToLower(strings.TrimSpace(g["feedback-type"]))
-	p.rep.Tokens = append(p.rep.Tokens, FindTokens(g["original-mail-from"]+"@")...)
+	p.addresses(g["original-mail-from"])
 	if r := g["original-rcpt-to"]; r != "" {
 		p.rep.Recipients = append(p.rep.Recipients, Recipient{Address: strings.ToLower(strings.Trim(typedValue(r), "<> "))})
 	}
@@ -300,7 +307,7 @@ func (p *parser) original(body []byte) {
 		}
 	}
 	for _, rp := range h.Values("Return-Path") {
-		p.rep.Tokens = append(p.rep.Tokens, FindTokens(rp+"@")...)
+		p.addresses(rp)
 	}
 	if len(p.rep.Recipients) == 0 && p.feedback {
 		if to, err := mail.ParseAddress(h.Get("To")); err == nil {
@@ -341,7 +348,7 @@ func isAutoReply(h mail.Header) bool {
 // Message-IDs it quotes and the tokens of the addresses it names.
 func (p *parser) prose(body []byte) {
 	text := string(body)
-	p.rep.Tokens = append(p.rep.Tokens, FindTokens(text)...)
+	p.addresses(text)
 	for _, m := range quotedID.FindAllStringSubmatch(text, 8) {
 		p.rep.MessageIDs = append(p.rep.MessageIDs, m[1])
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -14,13 +15,22 @@ import (
 // with or without angle brackets.
 func (db *DB) DeliveryByMessageID(ctx context.Context, messageID string) (*newsletter.Delivery, error) {
 	id := "<" + strings.Trim(strings.TrimSpace(messageID), "<>") + ">"
+	return db.bounceDelivery(ctx, "message_id = ? AND message_id != '' ORDER BY id LIMIT 1", id, "Message-ID "+id)
+}
+
+// DeliveryByID returns the delivery with this id.
+func (db *DB) DeliveryByID(ctx context.Context, id int64) (*newsletter.Delivery, error) {
+	return db.bounceDelivery(ctx, "id = ?", id, fmt.Sprint("id ", id))
+}
+
+func (db *DB) bounceDelivery(ctx context.Context, where string, arg any, what string) (*newsletter.Delivery, error) {
 	var d newsletter.Delivery
 	var updated string
 	err := db.db.QueryRowContext(ctx, `SELECT id, campaign_id, coalesce(subscriber_id, 0), email, status, attempts, code, error, message_id, updated_at
-		FROM deliveries WHERE message_id = ? AND message_id != '' ORDER BY id LIMIT 1`, id).
+		FROM deliveries WHERE `+where, arg).
 		Scan(&d.ID, &d.CampaignID, &d.SubscriberID, &d.Email, &d.Status, &d.Attempts, &d.Code, &d.Error, &d.MessageID, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no delivery has Message-ID %s", id)
+		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no delivery has %s", what)
 	} else if err != nil {
 		return nil, err
 	}
