@@ -160,7 +160,7 @@ type BounceStore interface {
 	DeliveryByMessageID(ctx context.Context, messageID string) (*Delivery, error)
 	// DeliveryByID returns a delivery, or an ENOTFOUND error.
 	DeliveryByID(ctx context.Context, id int64) (*Delivery, error)
-	// RecordBounce records ev once per (delivery, kind, report) and, in the
+	// RecordBounce records ev once per (delivery, kind) and, in the
 	// same transaction, applies what decide returns for the state it is
 	// given. It returns the effect applied and whether the event was new;
 	// an event seen before changes nothing. An unknown delivery is an

@@ -38,7 +38,7 @@ func (db *DB) bounceDelivery(ctx context.Context, where string, arg any, what st
 	return &d, nil
 }
 
-// RecordBounce records ev once per (delivery, kind, report id) and applies
+// RecordBounce records ev once per (delivery, kind) and applies
 // the effect decide chooses for the delivery's state, in one transaction.
 // The store decides nothing: decide is the rule.
 func (db *DB) RecordBounce(ctx context.Context, ev *newsletter.BounceEvent, decide func(newsletter.BounceState) newsletter.BounceEffect) (newsletter.BounceEffect, bool, error) {
@@ -78,10 +78,18 @@ func (db *DB) recordBounce(ctx context.Context, ev *newsletter.BounceEvent, deci
 	if st.SubscriberID != 0 {
 		sub = st.SubscriberID
 	}
+	recipient, diagnostic := ev.Recipient, ev.Diagnostic
+	if isForgotten(email) {
+		recipient, diagnostic = email, replaceFold(diagnostic, ev.Recipient, email)
+	}
+	// One event per delivery and kind: the same bounce read from a mailbox
+	// and from a webhook has two report ids but is one event.
 	res, err := tx.ExecContext(ctx, `INSERT INTO bounce_events (delivery_id, campaign_id, subscriber_id, email, kind, source, status,
-		diagnostic, recipient, report_id, reported_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		diagnostic, recipient, report_id, reported_at, created_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM bounce_events WHERE delivery_id = ? AND kind = ?)
 		ON CONFLICT (delivery_id, kind, report_id) DO NOTHING`,
-		ev.DeliveryID, st.CampaignID, sub, email, ev.Kind, ev.Source, ev.Status, ev.Diagnostic, ev.Recipient, ev.ReportID, at, now)
+		ev.DeliveryID, st.CampaignID, sub, email, ev.Kind, ev.Source, ev.Status, diagnostic, recipient, ev.ReportID, at, now,
+		ev.DeliveryID, ev.Kind)
 	if err != nil {
 		return none, false, err
 	}
