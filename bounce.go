@@ -158,7 +158,9 @@ type BounceStore interface {
 	// DeliveryByMessageID returns the delivery whose message had this
 	// Message-ID (angle brackets optional), or an ENOTFOUND error.
 	DeliveryByMessageID(ctx context.Context, messageID string) (*Delivery, error)
-	// RecordBounce records ev once per (delivery, kind, report) and, in the
+	// DeliveryByID returns a delivery, or an ENOTFOUND error.
+	DeliveryByID(ctx context.Context, id int64) (*Delivery, error)
+	// RecordBounce records ev once per (delivery, kind) and, in the
 	// same transaction, applies what decide returns for the state it is
 	// given. It returns the effect applied and whether the event was new;
 	// an event seen before changes nothing. An unknown delivery is an

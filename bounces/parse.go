@@ -45,6 +45,10 @@ type Report struct {
 	// Tokens are the VERP tokens found in the report's addresses and in
 	// the original message it quotes.
 	Tokens []string
+	// ReturnPaths are the addresses with a "+" in the local part found
+	// where Tokens are looked for: the processor tells whether one has the
+	// form of its VERP addresses though no token verifies.
+	ReturnPaths []string
 	// MessageIDs are the Message-IDs of the original message, from the
 	// headers the report quotes.
 	MessageIDs []string
@@ -56,6 +60,7 @@ type Report struct {
 // the reported address of a complaint.
 type Recipient struct {
 	Address    string // Final-Recipient (or Original-Recipient)
+	Original   string // Original-Recipient, when there is one
 	Action     string // failed, delayed, delivered, relayed, expanded; "" in a complaint
 	Status     string // enhanced status code, such as 5.1.1
 	Diagnostic string // Diagnostic-Code without its type
@@ -93,11 +98,12 @@ func Parse(raw []byte) (*Report, error) {
 		rep.Type = TypeDSN
 	case looksLikeBounce(msg.Header):
 		rep.Type = TypeNonStdDSN
-		p.prose(body)
+		p.prose(decodeBody(msg.Header.Get("Content-Transfer-Encoding"), body))
 	default:
 		return nil, ErrNotReport
 	}
 	rep.Tokens = unique(rep.Tokens)
+	rep.ReturnPaths = unique(rep.ReturnPaths)
 	rep.MessageIDs = unique(rep.MessageIDs)
 	return rep, nil
 }
@@ -108,12 +114,14 @@ type parser struct {
 	parts         int
 }
 
-// reportID is the report's Message-ID, else a hash of the message.
+// reportID is the report's Message-ID, else a hash of the message with
+// its line endings made CRLF, so that the copy in an mbox (LF) and the one
+// over IMAP (CRLF) are one report.
 func reportID(h mail.Header, raw []byte) string {
 	if id := strings.TrimSpace(h.Get("Message-Id")); id != "" {
 		return id
 	}
-	sum := sha256.Sum256(raw)
+	sum := sha256.Sum256(bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n")))
 	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
@@ -122,7 +130,7 @@ func reportID(h mail.Header, raw []byte) string {
 func (p *parser) addressTokens(h mail.Header) {
 	for _, k := range []string{"To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "Cc"} {
 		for _, v := range h[textproto.CanonicalMIMEHeaderKey(k)] {
-			p.rep.Tokens = append(p.rep.Tokens, FindTokens(v+"@")...)
+			p.addresses(v)
 		}
 	}
 }
@@ -259,6 +267,7 @@ func (p *parser) deliveryStatus(body []byte) {
 		}
 		r := Recipient{
 			Address:    strings.ToLower(strings.Trim(typedValue(rcpt), "<> ")),
+			Original:   strings.ToLower(strings.Trim(typedValue(g["original-recipient"]), "<> ")),
 			Action:     strings.ToLower(strings.TrimSpace(g["action"])),
 			Status:     statusCode(g["status"]),
 			Diagnostic: typedValue(g["diagnostic-code"]),
@@ -274,7 +283,7 @@ func (p *parser) feedbackReport(body []byte) {
 	}
 	g := groups[0]
 	p.rep.FeedbackType = strings.ToLower(strings.TrimSpace(g["feedback-type"]))
-	p.rep.Tokens = append(p.rep.Tokens, FindTokens(g["original-mail-from"]+"@")...)
+	p.addresses(g["original-mail-from"])
 	if r := g["original-rcpt-to"]; r != "" {
 		p.rep.Recipients = append(p.rep.Recipients, Recipient{Address: strings.ToLower(strings.Trim(typedValue(r), "<> "))})
 	}
@@ -298,7 +307,7 @@ func (p *parser) original(body []byte) {
 		}
 	}
 	for _, rp := range h.Values("Return-Path") {
-		p.rep.Tokens = append(p.rep.Tokens, FindTokens(rp+"@")...)
+		p.addresses(rp)
 	}
 	if len(p.rep.Recipients) == 0 && p.feedback {
 		if to, err := mail.ParseAddress(h.Get("To")); err == nil {
@@ -308,36 +317,46 @@ func (p *parser) original(body []byte) {
 }
 
 var (
-	bounceSubject = regexp.MustCompile(`(?i)undeliver|returned mail|delivery (status notification|failure|has failed|problem)|failure notice|mail delivery failed|could not be delivered|non.?delivery|rejected`)
-	bounceSender  = regexp.MustCompile(`(?i)mailer-daemon|postmaster|mail delivery (subsystem|system)`)
-	enhancedCode  = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
-	basicCode     = regexp.MustCompile(`\b([45][0-5]\d)[ -]`)
-	quotedID      = regexp.MustCompile(`(?im)^[ \t>]*Message-ID:[ \t]*(<[^>\s]+>)`)
-	proseAddress  = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`)
-	delayedWords  = regexp.MustCompile(`(?i)\b(delayed|will (be )?retr(y|ied)|still trying|not yet been delivered)\b`)
+	bounceSubject    = regexp.MustCompile(`(?i)undeliver|returned mail|delivery (status notification|failure|has failed|problem)|failure notice|mail delivery failed|could not be delivered|non.?delivery|rejected`)
+	autoReplySubject = regexp.MustCompile(`(?i)^\s*(automatic reply|auto(matic)?[ -]?(reply|response)|out of (the )?office|away from (the )?office|abwesenheit|r[ée]ponse automatique)`)
+	bounceSender     = regexp.MustCompile(`(?i)mailer-daemon|postmaster|mail delivery (subsystem|system)`)
+	quotedID         = regexp.MustCompile(`(?im)^[ \t>]*Message-ID:[ \t]*(<[^>\s]+>)`)
+	proseAddress     = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`)
+	delayedWords     = regexp.MustCompile(`(?i)\b(delayed|will (be )?retr(y|ied)|still trying|not yet been delivered)\b`)
 )
 
 // looksLikeBounce tells a non-standard bounce by its sender or subject.
+// An auto-reply (an out-of-office answer to the envelope sender) is not
+// one, whatever its subject quotes.
 func looksLikeBounce(h mail.Header) bool {
-	return bounceSender.MatchString(h.Get("From")) || bounceSubject.MatchString(h.Get("Subject"))
+	if bounceSender.MatchString(h.Get("From")) {
+		return true
+	}
+	return !isAutoReply(h) && bounceSubject.MatchString(h.Get("Subject"))
+}
+
+// isAutoReply tells an auto-reply from a person's mailbox: RFC 3834's
+// Auto-Submitted: auto-replied, or an auto-reply subject. Only called for
+// a message with no delivery-status part from no mailer daemon: a mail
+// system's own DSN may say auto-replied too.
+func isAutoReply(h mail.Header) bool {
+	as := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))
+	return strings.HasPrefix(as, "auto-replied") || autoReplySubject.MatchString(h.Get("Subject"))
 }
 
 // prose reads a bounce written as text: the status code in it, the
 // Message-IDs it quotes and the tokens of the addresses it names.
 func (p *parser) prose(body []byte) {
 	text := string(body)
-	p.rep.Tokens = append(p.rep.Tokens, FindTokens(text)...)
+	p.addresses(text)
 	for _, m := range quotedID.FindAllStringSubmatch(text, 8) {
 		p.rep.MessageIDs = append(p.rep.MessageIDs, m[1])
 	}
 	r := Recipient{Action: ActionFailed}
-	if m := enhancedCode.FindString(text); m != "" && m[0] != '2' {
-		r.Status = m
-	} else if m := basicCode.FindStringSubmatch(text); m != nil {
-		r.Status = string(m[1][0]) + ".0.0"
-	}
-	if i := strings.Index(text, r.Status); r.Status != "" && i >= 0 {
-		line := text[i:]
+	status, at := proseStatus(text)
+	r.Status = status
+	if at >= 0 {
+		line := text[at:]
 		if j := strings.IndexAny(line, "\r\n"); j >= 0 {
 			line = line[:j]
 		}
@@ -364,14 +383,6 @@ func (p *parser) prose(body []byte) {
 	if len(seen) == 0 {
 		p.rep.Recipients = append(p.rep.Recipients, r)
 	}
-}
-
-// statusCode returns the "X.Y.Z" at the start of a Status field.
-func statusCode(v string) string {
-	if m := enhancedCode.FindString(v); m != "" {
-		return m
-	}
-	return ""
 }
 
 func unique(s []string) []string {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,21 +66,20 @@ func (p *Processor) ProcessMessage(ctx context.Context, source string, raw []byt
 
 // Process finds the delivery a report is about — by a VERP token that
 // verifies, else by the original Message-ID when the recipients agree — and
-// records an event for it. A report with tokens none of which verify is
-// forged or not ours, and changes nothing.
+// records an event for it, from the report's entry for the delivery's
+// address. A report to an address of the VERP form whose token does not
+// verify is forged or not ours, and changes nothing.
 func (p *Processor) Process(ctx context.Context, source string, rep *Report) (Outcome, error) {
 	o := Outcome{Reports: 1}
-	ev := p.event(rep)
-	if ev == nil {
+	if !reportsFailure(rep) {
 		o.Delayed++
 		return o, nil
 	}
-	ev.Source = source
-	ids, forged, err := p.deliveries(ctx, rep)
+	targets, forged, err := p.deliveries(ctx, rep)
 	if err != nil {
 		return o, err
 	}
-	if len(ids) == 0 {
+	if len(targets) == 0 {
 		if forged {
 			o.Forged++
 			p.log().Warn("a report's VERP token does not verify; ignored", "source", source, "report", rep.ID)
@@ -90,63 +89,115 @@ func (p *Processor) Process(ctx context.Context, source string, rep *Report) (Ou
 		}
 		return o, nil
 	}
-	for _, id := range ids {
-		ev.DeliveryID = id
-		eff, isNew, err := p.Store.RecordBounce(ctx, ev, func(st newsletter.BounceState) newsletter.BounceEffect {
-			return newsletter.DecideBounce(ev, st, p.SoftLimit)
-		})
-		if newsletter.ErrorCode(err) == newsletter.ENOTFOUND {
+	for _, d := range targets {
+		r, ok := entry(rep, d.Email)
+		if !ok {
 			o.Unmatched++
+			p.log().Debug("a report names several recipients, none the delivery's", "source", source, "report", rep.ID)
 			continue
-		} else if err != nil {
+		}
+		ev := p.event(rep, r)
+		if ev == nil {
+			o.Delayed++
+			continue
+		}
+		ev.Source, ev.DeliveryID = source, d.ID
+		if err := p.record(ctx, ev, &o); err != nil {
 			return o, err
-		}
-		if !isNew {
-			o.Duplicates++
-			continue
-		}
-		o.Recorded++
-		switch eff.SubscriberStatus {
-		case newsletter.StatusBounced:
-			o.Bounced++
-		case newsletter.StatusComplained:
-			o.Complained++
 		}
 	}
 	return o, nil
 }
 
-// event turns a report into the event it records, or nil when it is not a
-// bounce (only delays, or deliveries).
-func (p *Processor) event(rep *Report) *newsletter.BounceEvent {
-	ev := &newsletter.BounceEvent{ReportID: rep.ID}
+// record records ev and counts what it did in o.
+func (p *Processor) record(ctx context.Context, ev *newsletter.BounceEvent, o *Outcome) error {
+	eff, isNew, err := p.Store.RecordBounce(ctx, ev, func(st newsletter.BounceState) newsletter.BounceEffect {
+		return newsletter.DecideBounce(ev, st, p.SoftLimit)
+	})
+	if newsletter.ErrorCode(err) == newsletter.ENOTFOUND {
+		o.Unmatched++
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if !isNew {
+		o.Duplicates++
+		return nil
+	}
+	o.Recorded++
+	switch eff.SubscriberStatus {
+	case newsletter.StatusBounced:
+		o.Bounced++
+	case newsletter.StatusComplained:
+		o.Complained++
+	}
+	return nil
+}
+
+// failed reports whether a DSN entry says the message was not delivered.
+func (r *Recipient) failed() bool {
+	return r.Action == ActionFailed || (r.Action == "" && strings.HasPrefix(r.Status, "5."))
+}
+
+// reportsFailure reports whether rep is a complaint or has a failed entry.
+func reportsFailure(rep *Report) bool {
+	if rep.Type == TypeFeedback {
+		return true
+	}
+	for i := range rep.Recipients {
+		if rep.Recipients[i].failed() {
+			return true
+		}
+	}
+	return false
+}
+
+// entry returns the report's entry about email: the one whose
+// Final-Recipient or Original-Recipient is email, else the only one (the
+// address was forwarded). With several entries and none about email, the
+// report is ambiguous: ok is false. A report without entries has the
+// zero entry.
+func entry(rep *Report, email string) (r *Recipient, ok bool) {
+	for i := range rep.Recipients {
+		if rep.Recipients[i].names(email) {
+			return &rep.Recipients[i], true
+		}
+	}
+	switch len(rep.Recipients) {
+	case 0:
+		return &Recipient{}, true
+	case 1:
+		return &rep.Recipients[0], true
+	}
+	return nil, false
+}
+
+// names reports whether the entry's Final-Recipient or Original-Recipient
+// is email.
+func (r *Recipient) names(email string) bool {
+	return email != "" && (strings.EqualFold(r.Address, email) || strings.EqualFold(r.Original, email))
+}
+
+// event turns a report's entry into the event it records, or nil when the
+// entry is not a bounce (a delay, a delivery).
+func (p *Processor) event(rep *Report, r *Recipient) *newsletter.BounceEvent {
+	ev := &newsletter.BounceEvent{ReportID: rep.ID, Recipient: r.Address}
 	if p.Now != nil {
 		ev.At = p.Now()
 	}
 	if rep.Type == TypeFeedback {
 		ev.Kind = newsletter.BounceComplaint
 		ev.Diagnostic = rep.FeedbackType
-		if len(rep.Recipients) > 0 {
-			ev.Recipient = rep.Recipients[0].Address
-		}
 		return ev
 	}
-	var failed *Recipient
-	for i := range rep.Recipients {
-		r := &rep.Recipients[i]
-		if r.Action == ActionFailed || (r.Action == "" && strings.HasPrefix(r.Status, "5.")) {
-			failed = r
-			break
-		}
-	}
-	if failed == nil {
+	if !r.failed() {
 		return nil
 	}
-	ev.Kind = failed.Kind
+	ev.Kind = r.Kind
 	if ev.Kind == "" {
-		ev.Kind = Classify(failed.Status, failed.Diagnostic)
+		ev.Kind = Classify(r.Status, r.Diagnostic)
 	}
-	ev.Status, ev.Diagnostic, ev.Recipient = failed.Status, failed.Diagnostic, failed.Address
+	ev.Status, ev.Diagnostic = r.Status, r.Diagnostic
 	return ev
 }
 
@@ -155,15 +206,10 @@ func (p *Processor) event(rep *Report) *newsletter.BounceEvent {
 // sender or policy code (5.7.x, 5.1.8 …) is a policy bounce, anything else
 // (4.x.x after the relay gave up, a full mailbox, no code) is soft.
 func Classify(status, diagnostic string) string {
+	code, inDiag := diagnosticStatus(diagnostic)
 	enhanced := status
-	if strings.HasSuffix(enhanced, ".0.0") || enhanced == "" {
-		if m := enhancedCode.FindString(diagnostic); m != "" && m[0] != '2' {
-			enhanced = m
-		}
-	}
-	code := 0
-	if m := basicCode.FindStringSubmatch(diagnostic + " "); m != nil {
-		code, _ = strconv.Atoi(m[1])
+	if (strings.HasSuffix(enhanced, ".0.0") || enhanced == "") && inDiag != "" && inDiag[0] != '2' {
+		enhanced = inDiag
 	}
 	if code == 0 && enhanced != "" {
 		code = int(enhanced[0]-'0') * 100
@@ -182,17 +228,28 @@ func Classify(status, diagnostic string) string {
 	}
 }
 
-// deliveries returns the deliveries a report is about, and whether it
-// carried tokens that did not verify.
-func (p *Processor) deliveries(ctx context.Context, rep *Report) (ids []int64, forged bool, err error) {
-	if p.VERP != nil && len(rep.Tokens) > 0 {
+// deliveries returns the deliveries a report is about, and whether it is
+// forged: with VERP, a report that carries tokens or names an address of
+// the VERP form, and no token that verifies, is forged and is not matched
+// by Message-ID.
+func (p *Processor) deliveries(ctx context.Context, rep *Report) (ds []*newsletter.Delivery, forged bool, err error) {
+	if p.VERP != nil {
 		for _, t := range rep.Tokens {
-			if id, ok := p.VERP.Verify(t); ok {
-				return []int64{id}, false, nil
+			id, ok := p.VERP.Verify(t)
+			if !ok {
+				continue
 			}
+			d, err := p.Store.DeliveryByID(ctx, id)
+			if newsletter.ErrorCode(err) == newsletter.ENOTFOUND {
+				return nil, false, nil
+			} else if err != nil {
+				return nil, false, err
+			}
+			return []*newsletter.Delivery{d}, false, nil
 		}
-		forged = true
-		return nil, true, nil
+		if len(rep.Tokens) > 0 || slices.ContainsFunc(rep.ReturnPaths, p.VERP.Claims) {
+			return nil, true, nil
+		}
 	}
 	for _, mid := range rep.MessageIDs {
 		d, err := p.Store.DeliveryByMessageID(ctx, mid)
@@ -202,7 +259,7 @@ func (p *Processor) deliveries(ctx context.Context, rep *Report) (ids []int64, f
 			return nil, false, err
 		}
 		if namesRecipient(rep, d.Email) {
-			return []int64{d.ID}, false, nil
+			return []*newsletter.Delivery{d}, false, nil
 		}
 	}
 	return nil, false, nil
@@ -213,11 +270,11 @@ func (p *Processor) deliveries(ctx context.Context, rep *Report) (ids []int64, f
 func namesRecipient(rep *Report, email string) bool {
 	named := false
 	for _, r := range rep.Recipients {
-		if r.Address == "" {
+		if r.Address == "" && r.Original == "" {
 			continue
 		}
 		named = true
-		if strings.EqualFold(r.Address, email) {
+		if r.names(email) {
 			return true
 		}
 	}

@@ -96,6 +96,45 @@ func FindTokens(s string) []string {
 	return out
 }
 
+// addresses collects the VERP tokens and the plus addresses in s.
+func (p *parser) addresses(s string) {
+	p.rep.Tokens = append(p.rep.Tokens, FindTokens(s+"@")...)
+	p.rep.ReturnPaths = append(p.rep.ReturnPaths, findPlusAddresses(s)...)
+}
+
+// plusAddress finds the addresses with a "+" in the local part.
+var plusAddress = regexp.MustCompile(`[^\s<>"'@:;,()\[\]]+\+[^\s<>"'@:;,()\[\]]*@[A-Za-z0-9.-]+`)
+
+// findPlusAddresses returns the addresses with a "+" in the local part in
+// s, in lower case: those VERP addresses are among.
+func findPlusAddresses(s string) []string {
+	out := plusAddress.FindAllString(s, 16)
+	for i, a := range out {
+		out[i] = strings.ToLower(a)
+	}
+	return out
+}
+
+// Claims reports whether addr has the form of this scheme's addresses,
+// LOCAL+anything@DOMAIN, also when a forwarder rewrote it with SRS
+// (SRS0=HASH=TT=DOMAIN=LOCAL+anything@forwarder). A report to such an
+// address whose token does not verify is forged.
+func (v *VERP) Claims(addr string) bool {
+	at := strings.LastIndex(addr, "@")
+	if at < 0 {
+		return false
+	}
+	local, domain := addr[:at], addr[at+1:]
+	base, _, ok := strings.Cut(local, "+")
+	if !ok {
+		return false
+	}
+	if f := strings.Split(base, "="); len(f) >= 3 {
+		base, domain = f[len(f)-1], f[len(f)-2]
+	}
+	return strings.EqualFold(base, v.local) && strings.EqualFold(domain, v.domain)
+}
+
 func mustParse36(s string) int64 {
 	n, _ := strconv.ParseInt(s, 36, 64)
 	return n

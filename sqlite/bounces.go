@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -14,13 +15,22 @@ import (
 // with or without angle brackets.
 func (db *DB) DeliveryByMessageID(ctx context.Context, messageID string) (*newsletter.Delivery, error) {
 	id := "<" + strings.Trim(strings.TrimSpace(messageID), "<>") + ">"
+	return db.bounceDelivery(ctx, "message_id = ? AND message_id != '' ORDER BY id LIMIT 1", id, "Message-ID "+id)
+}
+
+// DeliveryByID returns the delivery with this id.
+func (db *DB) DeliveryByID(ctx context.Context, id int64) (*newsletter.Delivery, error) {
+	return db.bounceDelivery(ctx, "id = ?", id, fmt.Sprint("id ", id))
+}
+
+func (db *DB) bounceDelivery(ctx context.Context, where string, arg any, what string) (*newsletter.Delivery, error) {
 	var d newsletter.Delivery
 	var updated string
 	err := db.db.QueryRowContext(ctx, `SELECT id, campaign_id, coalesce(subscriber_id, 0), email, status, attempts, code, error, message_id, updated_at
-		FROM deliveries WHERE message_id = ? AND message_id != '' ORDER BY id LIMIT 1`, id).
+		FROM deliveries WHERE `+where, arg).
 		Scan(&d.ID, &d.CampaignID, &d.SubscriberID, &d.Email, &d.Status, &d.Attempts, &d.Code, &d.Error, &d.MessageID, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no delivery has Message-ID %s", id)
+		return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no delivery has %s", what)
 	} else if err != nil {
 		return nil, err
 	}
@@ -28,7 +38,7 @@ func (db *DB) DeliveryByMessageID(ctx context.Context, messageID string) (*newsl
 	return &d, nil
 }
 
-// RecordBounce records ev once per (delivery, kind, report id) and applies
+// RecordBounce records ev once per (delivery, kind) and applies
 // the effect decide chooses for the delivery's state, in one transaction.
 // The store decides nothing: decide is the rule.
 func (db *DB) RecordBounce(ctx context.Context, ev *newsletter.BounceEvent, decide func(newsletter.BounceState) newsletter.BounceEffect) (newsletter.BounceEffect, bool, error) {
@@ -68,10 +78,18 @@ func (db *DB) recordBounce(ctx context.Context, ev *newsletter.BounceEvent, deci
 	if st.SubscriberID != 0 {
 		sub = st.SubscriberID
 	}
+	recipient, diagnostic := ev.Recipient, ev.Diagnostic
+	if isForgotten(email) {
+		recipient, diagnostic = email, replaceFold(diagnostic, ev.Recipient, email)
+	}
+	// One event per delivery and kind: the same bounce read from a mailbox
+	// and from a webhook has two report ids but is one event.
 	res, err := tx.ExecContext(ctx, `INSERT INTO bounce_events (delivery_id, campaign_id, subscriber_id, email, kind, source, status,
-		diagnostic, recipient, report_id, reported_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		diagnostic, recipient, report_id, reported_at, created_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM bounce_events WHERE delivery_id = ? AND kind = ?)
 		ON CONFLICT (delivery_id, kind, report_id) DO NOTHING`,
-		ev.DeliveryID, st.CampaignID, sub, email, ev.Kind, ev.Source, ev.Status, ev.Diagnostic, ev.Recipient, ev.ReportID, at, now)
+		ev.DeliveryID, st.CampaignID, sub, email, ev.Kind, ev.Source, ev.Status, diagnostic, recipient, ev.ReportID, at, now,
+		ev.DeliveryID, ev.Kind)
 	if err != nil {
 		return none, false, err
 	}

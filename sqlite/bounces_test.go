@@ -10,7 +10,8 @@ import (
 	"github.com/example/newsletter/sqlite"
 )
 
-// TestRecordBounce: an event is stored once per (delivery, kind, report);
+// TestRecordBounce: an event is stored once per (delivery, kind), whatever
+// report (source) it comes from;
 // decide sees the state and its effect is applied in the same transaction;
 // a report seen before is not decided again.
 func TestRecordBounce(t *testing.T) {
@@ -50,6 +51,11 @@ func TestRecordBounce(t *testing.T) {
 	}
 	if _, isNew, err := db.RecordBounce(ctx, ev, decide); err != nil || isNew || calls != 1 {
 		t.Errorf("again: new %v, %v, decide called %d times", isNew, err, calls)
+	}
+	other := *ev
+	other.ReportID, other.Source = "ses:fb-1", "ses"
+	if _, isNew, err := db.RecordBounce(ctx, &other, decide); err != nil || isNew || calls != 1 {
+		t.Errorf("the same bounce from another source: new %v, %v, decide called %d times", isNew, err, calls)
 	}
 	recs, _ := db.BounceRecords(ctx, newsletter.BounceFilter{CampaignID: c.ID})
 	if len(recs) != 1 || recs[0].Effect.DeliveryStatus != "bounced" || recs[0].Email != "reader@example.org" || recs[0].Status != "4.4.1" {

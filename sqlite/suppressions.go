@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"strings"
 
 	"github.com/example/newsletter"
 )
@@ -91,6 +92,9 @@ func (db *DB) ForgetSubscriber(ctx context.Context, email string) error {
 		{`UPDATE deliveries SET status = 'failed', error = 'the address was erased (subscribers remove --forget)', updated_at = ?
 			WHERE email = ? AND status = 'pending'`, []any{now, email}},
 		{`UPDATE deliveries SET email = ?, error = replace(error, ?, ?) WHERE email = ?`, []any{forgottenAddress(hash), email, forgottenAddress(hash), email}},
+		{`UPDATE bounce_events SET email = replace(email, ?1, ?2), recipient = replace(lower(recipient), lower(?1), ?2),
+			diagnostic = replace(replace(diagnostic, ?1, ?2), lower(?1), ?2)
+			WHERE email = ?1 OR lower(recipient) = lower(?1) OR instr(lower(diagnostic), lower(?1)) > 0`, []any{email, forgottenAddress(hash)}},
 	} {
 		res, err := tx.ExecContext(ctx, q.sql, q.args...)
 		if err != nil {
@@ -108,6 +112,27 @@ func (db *DB) ForgetSubscriber(ctx context.Context, email string) error {
 // forgottenAddress is what stands in the delivery log for an erased
 // address: its keyed hash, marked as such.
 func forgottenAddress(hash string) string { return "erased:" + hash }
+
+// isForgotten reports whether a delivery's address was erased.
+func isForgotten(email string) bool { return strings.HasPrefix(email, "erased:") }
+
+// replaceFold replaces old in s by new, whatever the case of old in s.
+func replaceFold(s, old, new string) string {
+	if old == "" {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i+len(old) <= len(s) && strings.EqualFold(s[i:i+len(old)], old) {
+			b.WriteString(new)
+			i += len(old)
+			continue
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
 
 // Suppressed returns the status that keeps email from being mailed: the
 // subscriber's unsubscribed, bounced or complained status, or the one the

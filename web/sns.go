@@ -37,8 +37,11 @@ type snsMessage struct {
 	SubscribeURL     string
 }
 
-// snsHost is the only kind of host a signing certificate is fetched from.
-var snsHost = regexp.MustCompile(`^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
+// snsHost is the only kind of host a signing certificate is fetched from:
+// sns.REGION.amazonaws.com (or .com.cn), REGION like us-east-1,
+// us-gov-west-1 or cn-north-1. Any other label (sns.s3.amazonaws.com is an
+// S3 bucket named "sns") is refused.
+var snsHost = regexp.MustCompile(`^sns\.[a-z]{2}(-[a-z]+)+-[0-9]+\.amazonaws\.com(\.cn)?$`)
 
 // snsURL checks that raw is an https URL on an SNS host.
 func snsURL(raw string) (*url.URL, error) {

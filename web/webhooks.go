@@ -43,7 +43,8 @@ type Webhooks struct {
 	Now func() time.Time
 	Log *slog.Logger
 
-	certs sync.Map // signing certificate URL → *x509.Certificate
+	certs         sync.Map   // signing certificate URL → *x509.Certificate
+	mailgunTokens seenTokens // Mailgun signature tokens used lately
 }
 
 // maxWebhookBody bounds a notification's size.
@@ -63,6 +64,7 @@ func (wh *Webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var reps []*bounces.Report
 	var source string
+	var release func() // undoes what verifying remembered, when nothing is recorded
 	switch strings.TrimPrefix(r.URL.Path, "/webhooks/") {
 	case "ses":
 		if len(wh.SNSTopics) == 0 {
@@ -77,7 +79,7 @@ func (wh *Webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		source = "mailgun"
-		reps, err = wh.mailgun(body)
+		reps, release, err = wh.mailgun(body)
 	default:
 		http.NotFound(w, r)
 		return
@@ -85,8 +87,11 @@ func (wh *Webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		wh.log().Warn("webhook refused", "source", source, "err", err)
 		code := http.StatusBadRequest
-		if errors.Is(err, errForged) {
+		switch {
+		case errors.Is(err, errForged):
 			code = http.StatusForbidden
+		case errors.Is(err, errBusy):
+			code = http.StatusServiceUnavailable
 		}
 		http.Error(w, err.Error(), code)
 		return
@@ -94,6 +99,9 @@ func (wh *Webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, rep := range reps {
 		if _, err := wh.Processor.Process(r.Context(), source, rep); err != nil {
 			wh.log().Error("webhook", "source", source, "err", err)
+			if release != nil {
+				release()
+			}
 			http.Error(w, "could not record the report; send it again", http.StatusServiceUnavailable)
 			return
 		}

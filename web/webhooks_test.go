@@ -262,3 +262,42 @@ func TestWebhookMailgun(t *testing.T) {
 		t.Errorf("unconfigured: %d", w.Code)
 	}
 }
+
+// failOnce is a processor whose first report cannot be recorded.
+type failOnce struct{ calls int }
+
+func (f *failOnce) Process(context.Context, string, *bounces.Report) (bounces.Outcome, error) {
+	f.calls++
+	if f.calls == 1 {
+		return bounces.Outcome{}, fmt.Errorf("database is locked")
+	}
+	return bounces.Outcome{Recorded: 1}, nil
+}
+
+// TestWebhookMailgunTokenOnce: a token is good for one event; an event
+// that could not be recorded may come again with its token (Mailgun
+// retries).
+func TestWebhookMailgunTokenOnce(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	proc := &failOnce{}
+	wh := &web.Webhooks{Processor: proc, MailgunKey: "key-test", Now: func() time.Time { return now }}
+	ts := fmt.Sprint(now.Unix())
+	mac := hmac.New(sha256.New, []byte("key-test"))
+	mac.Write([]byte(ts + "tok-once"))
+	ev := map[string]any{
+		"signature":  map[string]string{"timestamp": ts, "token": "tok-once", "signature": hex.EncodeToString(mac.Sum(nil))},
+		"event-data": map[string]any{"event": "complained", "id": "ev-9", "recipient": "a@example.com"},
+	}
+	if w := post(t, wh, "/webhooks/mailgun", ev); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("store failing: %d", w.Code)
+	}
+	if w := post(t, wh, "/webhooks/mailgun", ev); w.Code != http.StatusNoContent {
+		t.Fatalf("Mailgun's retry: %d %s", w.Code, w.Body)
+	}
+	if w := post(t, wh, "/webhooks/mailgun", ev); w.Code != http.StatusForbidden {
+		t.Errorf("the token a third time: %d", w.Code)
+	}
+	if proc.calls != 2 {
+		t.Errorf("%d reports processed, want 2", proc.calls)
+	}
+}
