@@ -50,6 +50,9 @@ func (a *Article) ComputeHash() {
 type ArticleFilter struct {
 	Category string    // matched without regard to case
 	Since    time.Time // published on or after
+	// Limit, when above 0, returns at most Limit articles after the first
+	// Offset.
+	Limit, Offset int
 }
 
 // UpsertResult says what storing one article did.

@@ -252,8 +252,36 @@ func (db *DB) Articles(ctx context.Context, filter newsletter.ArticleFilter) ([]
 		where = append(where, "a.published >= ?")
 		args = append(args, filter.Since.Format(newsletter.DateLayout))
 	}
+	limit := ""
+	if filter.Limit > 0 {
+		limit = " LIMIT ? OFFSET ?"
+		args = append(args, filter.Limit, filter.Offset)
+	}
 	return db.queryArticles(ctx, `SELECT `+articleColumns+` FROM articles a WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY a.published DESC, a.slug`, args...)
+		` ORDER BY a.published DESC, a.slug`+limit, args...)
+}
+
+// EachArticle calls fn for each article matching filter, newest first, a
+// page of articles at a time, so that a listing of any size takes little
+// memory.
+func (db *DB) EachArticle(ctx context.Context, filter newsletter.ArticleFilter, fn func(*newsletter.Article) error) error {
+	const page = 500
+	for offset := 0; ; offset += page {
+		f := filter
+		f.Limit, f.Offset = page, offset
+		arts, err := db.Articles(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, a := range arts {
+			if err := fn(a); err != nil {
+				return err
+			}
+		}
+		if len(arts) < page {
+			return nil
+		}
+	}
 }
 
 // querier is a *sql.DB or a *sql.Tx.

@@ -124,6 +124,18 @@ func (db *DB) recordBounce(ctx context.Context, ev *newsletter.BounceEvent, deci
 
 // BounceRecords returns the recorded events matching filter, oldest first.
 func (db *DB) BounceRecords(ctx context.Context, filter newsletter.BounceFilter) ([]*newsletter.BounceRecord, error) {
+	var out []*newsletter.BounceRecord
+	err := db.EachBounceRecord(ctx, filter, func(r *newsletter.BounceRecord) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// EachBounceRecord calls fn for each recorded event matching filter,
+// oldest first, one row at a time.
+func (db *DB) EachBounceRecord(ctx context.Context, filter newsletter.BounceFilter, fn func(*newsletter.BounceRecord) error) (err error) {
+	defer opError("reading the bounce log", &err)
 	where, args := "1 = 1", []any{}
 	if filter.CampaignID != 0 {
 		where, args = "campaign_id = ?", append(args, filter.CampaignID)
@@ -131,21 +143,22 @@ func (db *DB) BounceRecords(ctx context.Context, filter newsletter.BounceFilter)
 	rows, err := db.db.QueryContext(ctx, `SELECT delivery_id, campaign_id, email, kind, source, status, diagnostic, recipient, report_id,
 		delivery_status, subscriber_status, reported_at FROM bounce_events WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []*newsletter.BounceRecord
 	for rows.Next() {
 		var r newsletter.BounceRecord
 		var at string
 		if err := rows.Scan(&r.DeliveryID, &r.CampaignID, &r.Email, &r.Kind, &r.Source, &r.Status, &r.Diagnostic, &r.Recipient,
 			&r.ReportID, &r.Effect.DeliveryStatus, &r.Effect.SubscriberStatus, &at); err != nil {
-			return nil, err
+			return err
 		}
 		r.At = parseTime(at)
-		out = append(out, &r)
+		if err := fn(&r); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // CampaignBounces returns the bounce and complaint counts of every

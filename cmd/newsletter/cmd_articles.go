@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/articles"
 	"github.com/example/newsletter/internal/listing"
-	"github.com/example/newsletter/sqlite"
 )
 
 func (a *app) articlesCommand() *cobra.Command {
@@ -86,9 +84,14 @@ func (a *app) articlesListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return listRows(a, cmd.Context(), listing.ArticleHeader, func(ctx context.Context, db *sqlite.DB) ([]*newsletter.Article, error) {
-				return db.Articles(ctx, newsletter.ArticleFilter{Category: category, Since: sinceT})
-			}, func(ar *newsletter.Article) listing.Row { return listing.Article(ar, false) })
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.list(listing.ArticleHeader, func(add func(listing.Row) error) error {
+				return db.EachArticle(cmd.Context(), newsletter.ArticleFilter{Category: category, Since: sinceT},
+					func(ar *newsletter.Article) error { return add(listing.Article(ar, false)) })
+			})
 		},
 	}
 	cmd.Flags().StringVar(&category, "category", "", "only articles in this category")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"os"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/example/newsletter/bounces"
 	"github.com/example/newsletter/campaign"
 	"github.com/example/newsletter/internal/listing"
-	"github.com/example/newsletter/sqlite"
 	"github.com/example/newsletter/web"
 )
 
@@ -84,9 +82,13 @@ func (a *app) bouncesListCommand() *cobra.Command {
 		Short: "List the bounces and complaints recorded, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return listRows(a, cmd.Context(), listing.BounceHeader, func(ctx context.Context, db *sqlite.DB) ([]*newsletter.BounceRecord, error) {
-				return db.BounceRecords(ctx, filter)
-			}, listing.Bounce)
+			db, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.list(listing.BounceHeader, func(add func(listing.Row) error) error {
+				return db.EachBounceRecord(cmd.Context(), filter, func(r *newsletter.BounceRecord) error { return add(listing.Bounce(r)) })
+			})
 		},
 	}
 	cmd.Flags().Int64Var(&filter.CampaignID, "campaign", 0, "only this campaign `ID`")
