@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/example/newsletter/internal/showcase"
 	"github.com/example/newsletter/internal/testtool"
 	"github.com/example/newsletter/sqlite"
 	"github.com/example/newsletter/subscribers"
@@ -22,23 +23,10 @@ import (
 // browser starts headless Chromium for a test.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	exe := testtool.Need(t, "chromium")
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := showcase.Browser(context.Background(), testtool.Need(t, "chromium"), t.TempDir())
 	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
+	ctx, cancel2 := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel3)
 	return ctx
 }
 
