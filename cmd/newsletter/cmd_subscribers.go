@@ -3,15 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/audience"
 	"github.com/example/newsletter/internal/listing"
-	"github.com/example/newsletter/sqlite"
 	"github.com/example/newsletter/subscribers"
 )
 
@@ -64,19 +62,20 @@ func (a *app) subscribersAddCommand() *cobra.Command {
 			if err := checkStatus("status", status); err != nil {
 				return err
 			}
-			in := &newsletter.SubscriberInput{
-				Email:         email,
-				Name:          subscribers.CleanName(name),
-				HasName:       cmd.Flags().Changed("name"),
-				Categories:    newsletter.SplitCategories(categories, ",;|"),
-				HasCategories: cmd.Flags().Changed("categories"),
-				Status:        status,
-			}
-			db, err := a.store(cmd.Context())
+			svc, err := a.audience(cmd.Context())
 			if err != nil {
 				return err
 			}
-			r, err := db.AddSubscriber(cmd.Context(), in, lists, resubscribe)
+			r, err := svc.Add(cmd.Context(), audience.AddRequest{
+				Email:         email,
+				Name:          name,
+				HasName:       cmd.Flags().Changed("name"),
+				Categories:    categories,
+				HasCategories: cmd.Flags().Changed("categories"),
+				Status:        status,
+				Lists:         lists,
+				Resubscribe:   resubscribe,
+			})
 			if err != nil {
 				return err
 			}
@@ -105,48 +104,32 @@ func (a *app) subscribersImportCommand() *cobra.Command {
 			if err := checkLists(lists); err != nil {
 				return err
 			}
-			name := args[0]
-			var r io.Reader = a.stdin
-			if name != "-" {
-				f, err := os.Open(name)
-				if err != nil {
-					return newsletter.Errorf(newsletter.EINVALID, "%s: %w", name, newsletter.PathCause(err))
-				}
-				defer f.Close()
-				r = f
-			}
-			rd, err := subscribers.NewReaderFrom(r, from)
-			if err != nil {
-				return newsletter.Errorf(newsletter.EINVALID, "%s: %s", name, newsletter.ErrorMessage(err))
-			}
-			if rd.Format() != "" {
-				a.infof("%s: read as %s", name, rd.Description())
-				if len(lists) == 0 {
-					lists = []string{newsletter.DefaultList} // tags and lists of the service are added to it
-				}
-			}
-			if ign := rd.Ignored(); len(ign) > 0 {
-				a.infof("%s: ignored column(s): %s", name, strings.Join(ign, ", "))
-			}
-			db, err := a.store(cmd.Context())
+			src, err := audience.OpenSource(args[0], a.stdin, from)
 			if err != nil {
 				return err
 			}
-			counts, err := db.ImportSubscribers(cmd.Context(), rd.Inputs(), newsletter.ImportOptions{
+			defer src.Close()
+			if src.Format() != "" {
+				a.infof("%s: read as %s", src.Name, src.Description())
+			}
+			if ign := src.Ignored(); len(ign) > 0 {
+				a.infof("%s: ignored column(s): %s", src.Name, strings.Join(ign, ", "))
+			}
+			svc, err := a.audience(cmd.Context())
+			if err != nil {
+				return err
+			}
+			counts, err := svc.Import(cmd.Context(), src, newsletter.ImportOptions{
 				Lists:  lists,
 				Strict: strict,
 				OnReject: func(err error) {
-					fmt.Fprintf(a.stderr, "%s: %v\n", name, err)
+					fmt.Fprintf(a.stderr, "%s: %v\n", src.Name, err)
 				},
 			})
-			if err != nil {
-				return err
+			if counts != nil {
+				a.infof("%d added, %d updated, %d unchanged, %d rejected", counts.Added, counts.Updated, counts.Unchanged, counts.Rejected)
 			}
-			a.infof("%d added, %d updated, %d unchanged, %d rejected", counts.Added, counts.Updated, counts.Unchanged, counts.Rejected)
-			if counts.Added+counts.Updated+counts.Unchanged == 0 && !strict {
-				return newsletter.Errorf(newsletter.EINVALID, "%s: no row could be imported; see the reasons above", name)
-			}
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().StringArrayVar(&lists, "list", nil, "a `list` every row joins (repeatable)")
@@ -166,19 +149,11 @@ func (a *app) subscribersExportCommand() *cobra.Command {
 			if err := checkStatus("status", status); err != nil {
 				return err
 			}
-			db, err := a.store(cmd.Context())
+			svc, err := a.audience(cmd.Context())
 			if err != nil {
 				return err
 			}
-			w, err := subscribers.NewWriter(a.stdout)
-			if err != nil {
-				return err
-			}
-			w.Raw = raw
-			if err := db.EachSubscriber(cmd.Context(), newsletter.SubscriberFilter{List: list, Status: status}, w.Write); err != nil {
-				return err
-			}
-			return w.Flush()
+			return svc.Export(cmd.Context(), a.stdout, newsletter.SubscriberFilter{List: list, Status: status}, raw)
 		},
 	}
 	cmd.Flags().StringVar(&list, "list", "", "only members of this `list`")
@@ -217,8 +192,8 @@ func (a *app) subscribersUnsubscribeCommand() *cobra.Command {
 		Use:   "unsubscribe EMAIL",
 		Short: "Mark a subscriber unsubscribed: they receive nothing more",
 		Args:  cobra.ExactArgs(1),
-		RunE: a.onAddress(func(ctx context.Context, db *sqlite.DB, email string) error {
-			changed, err := db.SetSubscriberStatus(ctx, email, newsletter.StatusUnsubscribed)
+		RunE: a.onAddress(func(ctx context.Context, svc *audience.Service, email string) error {
+			changed, err := svc.Unsubscribe(ctx, email)
 			if err != nil {
 				return err
 			}
@@ -238,19 +213,14 @@ func (a *app) subscribersRemoveCommand() *cobra.Command {
 		Use:   "remove EMAIL",
 		Short: "Delete a subscriber; --forget also erases every trace of the address",
 		Args:  cobra.ExactArgs(1),
-		RunE: a.onAddress(func(ctx context.Context, db *sqlite.DB, email string) error {
-			if forget {
-				if err := db.ForgetSubscriber(ctx, email); err != nil {
-					return err
-				}
-				a.infof("%s: removed and forgotten (the delivery log holds only its hash)", email)
-				return nil
-			}
-			remembered, err := db.RemoveSubscriber(ctx, email)
+		RunE: a.onAddress(func(ctx context.Context, svc *audience.Service, email string) error {
+			remembered, err := svc.Remove(ctx, email, forget)
 			if err != nil {
 				return err
 			}
-			if remembered != "" {
+			if forget {
+				a.infof("%s: removed and forgotten (the delivery log holds only its hash)", email)
+			} else if remembered != "" {
 				a.infof("%s: removed; remembered as %s, so it is not mailed again (--forget erases that too)", email, remembered)
 			} else {
 				a.infof("%s: removed", email)
@@ -263,17 +233,26 @@ func (a *app) subscribersRemoveCommand() *cobra.Command {
 }
 
 // onAddress runs fn with the command's one argument as a normalised
-// address and the open store.
-func (a *app) onAddress(fn func(ctx context.Context, db *sqlite.DB, email string) error) func(*cobra.Command, []string) error {
+// address and the subscribers service.
+func (a *app) onAddress(fn func(ctx context.Context, svc *audience.Service, email string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		email, err := subscribers.NormalizeEmail(args[0])
 		if err != nil {
 			return err
 		}
-		db, err := a.store(cmd.Context())
+		svc, err := a.audience(cmd.Context())
 		if err != nil {
 			return err
 		}
-		return fn(cmd.Context(), db, email)
+		return fn(cmd.Context(), svc, email)
 	}
+}
+
+// audience is the subscribers service over the store.
+func (a *app) audience(ctx context.Context) (*audience.Service, error) {
+	db, err := a.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return audience.New(db), nil
 }
