@@ -1,6 +1,7 @@
 package config
 
 import (
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -80,4 +81,11 @@ func (c *Config) FeedList() []feeds.Feed {
 func (c *Config) Fetcher() *feeds.Fetcher {
 	max, _ := c.MaxArticleSize() // checked when the config loaded
 	return &feeds.Fetcher{SiteURL: c.Site.URL, MaxItem: max}
+}
+
+// ArticleLoader returns the loader of `articles add`: the site's URL and
+// [articles] max_size, with stdin read for the source "-".
+func (c *Config) ArticleLoader(stdin io.Reader) *articles.Loader {
+	max, _ := c.MaxArticleSize() // checked when the config loaded
+	return &articles.Loader{SiteURL: c.Site.URL, Stdin: stdin, MaxSize: max}
 }

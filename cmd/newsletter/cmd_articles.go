@@ -28,34 +28,24 @@ func (a *app) articlesAddCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			maxSize, err := cfg.MaxArticleSize()
+			list, err := cfg.ArticleLoader(a.stdin).LoadAll(cmd.Context(), args, func(e error) { fmt.Fprintln(a.stderr, e) })
 			if err != nil {
 				return err
-			}
-			loader := &articles.Loader{SiteURL: cfg.Site.URL, Stdin: a.stdin, MaxSize: maxSize}
-			list, errs := loader.Load(cmd.Context(), args)
-			if len(errs) > 0 {
-				for _, e := range errs {
-					fmt.Fprintln(a.stderr, e)
-				}
-				return newsletter.Errorf(newsletter.EINVALID, "%d invalid source(s); nothing was stored", len(errs))
 			}
 			db, err := a.store(cmd.Context())
 			if err != nil {
 				return err
 			}
-			results, err := db.UpsertArticles(cmd.Context(), list)
+			in, err := articles.StoreAll(cmd.Context(), db, list)
 			if err != nil {
 				return err
 			}
-			counts := map[newsletter.UpsertResult]int{}
-			for i, r := range results {
-				counts[r]++
-				if a.verbose {
+			if a.verbose {
+				for i, r := range in.Results {
 					a.infof("%s: %s (%s)", r, list[i].Slug, list[i].Source)
 				}
 			}
-			a.infof("%d added, %d updated, %d unchanged", counts[newsletter.Added], counts[newsletter.Updated], counts[newsletter.Unchanged])
+			a.infof("%d added, %d updated, %d unchanged", in.Count(newsletter.Added), in.Count(newsletter.Updated), in.Count(newsletter.Unchanged))
 			return nil
 		},
 	}
