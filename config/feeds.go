@@ -77,6 +77,31 @@ func (c *Config) FeedList() []feeds.Feed {
 	return out
 }
 
+// FeedsNamed returns the [[feed]] entries of the names given, in their
+// order, or all of them when none is given. A name no entry has is an
+// ENOTFOUND error that names the feeds there are.
+func (c *Config) FeedsNamed(names []string) ([]feeds.Feed, error) {
+	all := c.FeedList()
+	if len(names) == 0 {
+		return all, nil
+	}
+	byName := map[string]feeds.Feed{}
+	var known []string
+	for _, f := range all {
+		byName[f.Name] = f
+		known = append(known, f.Name)
+	}
+	var out []feeds.Feed
+	for _, n := range names {
+		f, ok := byName[n]
+		if !ok {
+			return nil, newsletter.Errorf(newsletter.ENOTFOUND, "no [[feed]] named %q (feeds: %s)", n, strings.Join(known, ", "))
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
 // Fetcher returns the feed fetcher the config describes.
 func (c *Config) Fetcher() *feeds.Fetcher {
 	max, _ := c.MaxArticleSize() // checked when the config loaded

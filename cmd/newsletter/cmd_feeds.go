@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,25 +26,12 @@ func (a *app) feedsFetchCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list := cfg.FeedList()
-			if len(list) == 0 {
+			if len(cfg.Feeds) == 0 {
 				return newsletter.Errorf(newsletter.EINVALID, "config %s has no [[feed]] entries; add one with name and url", a.configPath)
 			}
-			if len(args) > 0 {
-				byName := map[string]feeds.Feed{}
-				var names []string
-				for _, f := range list {
-					byName[f.Name] = f
-					names = append(names, f.Name)
-				}
-				list = nil
-				for _, n := range args {
-					f, ok := byName[n]
-					if !ok {
-						return usagef("no [[feed]] named %q (feeds: %s)", n, strings.Join(names, ", "))
-					}
-					list = append(list, f)
-				}
+			list, err := cfg.FeedsNamed(args)
+			if err != nil {
+				return usagef("%s", newsletter.ErrorMessage(err))
 			}
 			db, err := a.store(cmd.Context())
 			if err != nil {
