@@ -1,16 +1,12 @@
 package main
 
 import (
-	"net/http"
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/bounces"
 	"github.com/example/newsletter/campaign"
 	"github.com/example/newsletter/internal/listing"
-	"github.com/example/newsletter/web"
 )
 
 func (a *app) bouncesCommand() *cobra.Command {
@@ -93,27 +89,4 @@ func (a *app) bouncesListCommand() *cobra.Command {
 	}
 	cmd.Flags().Int64Var(&filter.CampaignID, "campaign", 0, "only this campaign `ID`")
 	return cmd
-}
-
-// withWebhooks serves the provider webhooks under /webhooks/ next to h
-// when [bounces] configures any (sns_topics, mailgun_signing_key).
-func (a *app) withWebhooks(cmd *cobra.Command, h http.Handler) http.Handler {
-	cfg := a.cfg
-	key := cfg.Bounces.MailgunSigningKey
-	if env := os.Getenv("NEWSLETTER_MAILGUN_SIGNING_KEY"); env != "" {
-		key = env
-	}
-	if len(cfg.Bounces.SNSTopics) == 0 && key == "" {
-		return h
-	}
-	_, p, err := a.bounceProcessor(cmd)
-	if err != nil {
-		a.log.Error("webhooks are off", "err", newsletter.ErrorMessage(err))
-		return h
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/webhooks/", &web.Webhooks{Processor: p, SNSTopics: cfg.Bounces.SNSTopics, MailgunKey: key, Log: a.log})
-	mux.Handle("/", h)
-	a.log.Info("webhooks", "ses", len(cfg.Bounces.SNSTopics) > 0, "mailgun", key != "")
-	return mux
 }

@@ -24,22 +24,8 @@ func (a *app) serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg := a.cfg
-			site := web.Site{Name: cfg.Site.Name, URL: cfg.Site.URL, PublicURL: cfg.Site.PublicURL}
-			var opts []web.Option
-			if signup {
-				opts = append(opts, web.WithSignup(list, svc.SendConfirmation), web.WithSignupLimits(web.SignupLimits{
-					ClientPerHour: cfg.Signup.ClientPerHour,
-					TotalPerHour:  cfg.Signup.TotalPerHour,
-					ClientHeader:  cfg.Signup.ClientHeader,
-				}))
-			}
-			if cfg.Site.ArchiveOn() {
-				opts = append(opts, web.WithArchive(svc))
-			}
-			h := web.New(svc.DB, svc.Signer, site, a.log, opts...)
-			return web.Serve(cmd.Context(), addr, a.withWebhooks(cmd, h), func(bound string) {
-				a.log.Info("serving subscriber pages", "addr", bound, "public_url", cfg.Site.PublicURL, "signup", signup)
+			return web.Serve(cmd.Context(), addr, svc.Handler(list, signup), func(bound string) {
+				a.log.Info("serving subscriber pages", "addr", bound, "public_url", a.cfg.Site.PublicURL, "signup", signup)
 			})
 		},
 	}
