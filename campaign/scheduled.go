@@ -132,3 +132,36 @@ func (s *Service) scheduleSince(ctx context.Context, sc *schedule.Schedule, now 
 	y, m, d := since.In(sc.Location).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
 }
+
+// RunDueOnce runs every schedule that is due, logs each decision, and
+// reports whether any was skipped because the sender was busy, and whether
+// any failed.
+func (s *Service) RunDueOnce(ctx context.Context, scheds []*schedule.Schedule) (busy, failed bool) {
+	for _, d := range s.RunDue(ctx, scheds) {
+		switch {
+		case d.Busy:
+			busy = true
+			s.Logger.Info("schedule", "name", d.Schedule, "decision", "skipped: sender busy", "holder_pid", d.HolderPID)
+		case d.Err != nil:
+			failed = true
+			s.Logger.Error("schedule", "name", d.Schedule, "decision", "failed", "err", newsletter.ErrorMessage(d.Err))
+		default:
+			s.Logger.Info("schedule", "name", d.Schedule, "decision", d.Text)
+		}
+	}
+	return busy, failed
+}
+
+// RunSchedules logs the schedules, then runs what is due at the start,
+// whenever a schedule fires, and every minute while the sender is busy,
+// until ctx is cancelled.
+func (s *Service) RunSchedules(ctx context.Context, scheds []*schedule.Schedule) {
+	for _, sc := range scheds {
+		s.Logger.Info("schedule", "name", sc.Name, "cron", sc.Spec, "timezone", sc.Location.String(), "list", sc.List, "next", sc.Next(s.now()).Format(time.RFC3339))
+	}
+	schedule.Run(ctx, scheds, time.Minute, func(ctx context.Context) bool {
+		busy, _ := s.RunDueOnce(ctx, scheds)
+		return busy
+	})
+	s.Logger.Info("schedule stopped")
+}

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
-	"github.com/example/newsletter/campaign"
-	"github.com/example/newsletter/schedule"
 )
 
 func (a *app) scheduleCommand() *cobra.Command {
@@ -46,7 +43,7 @@ func (a *app) scheduleCommand() *cobra.Command {
 			// Deferred deliveries are retried every 15 minutes or so.
 			svc.DeferredRetryAfter = 15 * time.Minute
 			if once {
-				busy, failed := a.runSchedules(cmd.Context(), svc, scheds)
+				busy, failed := svc.RunDueOnce(cmd.Context(), scheds)
 				switch {
 				case cmd.Context().Err() != nil:
 					return exitWith(exitInterrupted, nil)
@@ -57,14 +54,7 @@ func (a *app) scheduleCommand() *cobra.Command {
 				}
 				return nil
 			}
-			for _, s := range scheds {
-				a.log.Info("schedule", "name", s.Name, "cron", s.Spec, "timezone", s.Location.String(), "list", s.List, "next", s.Next(a.now()).Format(time.RFC3339))
-			}
-			schedule.Run(cmd.Context(), scheds, time.Minute, func(ctx context.Context) bool {
-				busy, _ := a.runSchedules(ctx, svc, scheds)
-				return busy
-			})
-			a.log.Info("schedule stopped")
+			svc.RunSchedules(cmd.Context(), scheds)
 			return nil
 		},
 	}
@@ -72,23 +62,4 @@ func (a *app) scheduleCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&once, "once", false, "run what is due now, then exit")
 	cmd.Flags().StringVar(&now, "now", "", "the clock for the whole run, RFC 3339")
 	return cmd
-}
-
-// runSchedules runs every schedule that is due, logs each decision, and
-// reports whether any was skipped because the sender was busy, and whether
-// any failed.
-func (a *app) runSchedules(ctx context.Context, svc *campaign.Service, scheds []*schedule.Schedule) (busy, failed bool) {
-	for _, d := range svc.RunDue(ctx, scheds) {
-		switch {
-		case d.Busy:
-			busy = true
-			a.log.Info("schedule", "name", d.Schedule, "decision", "skipped: sender busy", "holder_pid", d.HolderPID)
-		case d.Err != nil:
-			failed = true
-			a.log.Error("schedule", "name", d.Schedule, "decision", "failed", "err", newsletter.ErrorMessage(d.Err))
-		default:
-			a.log.Info("schedule", "name", d.Schedule, "decision", d.Text)
-		}
-	}
-	return busy, failed
 }
