@@ -2,6 +2,7 @@ package newsletter
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -54,6 +55,11 @@ const (
 // DeliveryStatuses lists the delivery statuses, in the order they are
 // documented.
 var DeliveryStatuses = []string{DeliveryPending, DeliverySending, DeliverySent, DeliveryDeferred, DeliveryFailed, DeliveryUnknown, DeliveryBounced, DeliveryComplained}
+
+// ValidDeliveryStatus reports whether s is a delivery status.
+func ValidDeliveryStatus(s string) bool {
+	return slices.Contains(DeliveryStatuses, s)
+}
 
 // HardFailureLimit is the bounce rule: this many permanent failures about
 // the recipient in a row, without a delivery between them, mark an address

@@ -32,7 +32,7 @@ func (a *app) deliveriesCommand() *cobra.Command {
 		Short: "List the delivery log",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if filter.Status != "" && !contains(newsletter.DeliveryStatuses, filter.Status) {
+			if filter.Status != "" && !newsletter.ValidDeliveryStatus(filter.Status) {
 				return usagef("--status %q: use %s", filter.Status, strings.Join(newsletter.DeliveryStatuses, ", "))
 			}
 			if filter.Email != "" {
@@ -55,13 +55,4 @@ func (a *app) deliveriesCommand() *cobra.Command {
 	cmd.Flags().StringVar(&filter.Status, "status", "", "only deliveries with this `status`")
 	cmd.Flags().StringVar(&filter.Email, "email", "", "only deliveries to this address")
 	return cmd
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
