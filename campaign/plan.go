@@ -132,3 +132,30 @@ func (s *Service) Preview(p *Plan, reader *newsletter.Subscriber) (*mailer.Built
 func recipientOf(sub *newsletter.Subscriber) *newsletter.Recipient {
 	return &newsletter.Recipient{SubscriberID: sub.ID, Email: sub.Email, Name: sub.Name, Status: sub.Status, Categories: sub.Categories}
 }
+
+// DefaultLookback is how far back a digest looks when no date is given.
+const DefaultLookback = 7 * 24 * time.Hour
+
+// DefaultSince is the first day a digest or preview made at now covers
+// when no date is given: DefaultLookback before, from midnight UTC.
+func DefaultSince(now time.Time) time.Time {
+	return now.Add(-DefaultLookback).UTC().Truncate(24 * time.Hour)
+}
+
+// PreviewDigest builds the digest of list since that the subscriber email
+// would get now; email "" is a sample reader of every category. The
+// message is nil when that reader has nothing new.
+func (s *Service) PreviewDigest(ctx context.Context, list string, since time.Time, email string) (*mailer.Built, *newsletter.Recipient, error) {
+	var reader *newsletter.Subscriber
+	if email != "" {
+		var err error
+		if reader, err = s.DB.SubscriberByEmail(ctx, email); err != nil {
+			return nil, nil, err
+		}
+	}
+	p, err := s.DigestPlan(ctx, list, since, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.Preview(p, reader)
+}

@@ -13,9 +13,6 @@ import (
 	"github.com/example/newsletter/subscribers"
 )
 
-// defaultLookback is how far back a digest looks without --since.
-const defaultLookback = 7 * 24 * time.Hour
-
 // sendFlags are the flags digest and send share.
 type sendFlags struct {
 	mailFlags
@@ -49,7 +46,7 @@ func (a *app) digestCommand() *cobra.Command {
 				return err
 			}
 			if sinceT.IsZero() {
-				sinceT = a.now().Add(-defaultLookback).UTC().Truncate(24 * time.Hour)
+				sinceT = campaign.DefaultSince(a.now())
 			}
 			return a.runDigest(cmd, &f, sinceT, categories)
 		},

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/campaign"
 	"github.com/example/newsletter/mailer"
 	"github.com/example/newsletter/subscribers"
 )
@@ -27,27 +27,19 @@ func (a *app) previewCommand() *cobra.Command {
 				return err
 			}
 			if sinceT.IsZero() {
-				sinceT = a.now().Add(-defaultLookback).UTC().Truncate(24 * time.Hour)
+				sinceT = campaign.DefaultSince(a.now())
 			}
 			svc, err := a.service(cmd, &f, false)
 			if err != nil {
 				return err
 			}
-			var reader *newsletter.Subscriber
+			email := ""
 			if to != "" {
-				email, err := subscribers.NormalizeEmail(to)
-				if err != nil {
+				if email, err = subscribers.NormalizeEmail(to); err != nil {
 					return usagef("--to: %s", newsletter.ErrorMessage(err))
 				}
-				if reader, err = svc.DB.SubscriberByEmail(ctx, email); err != nil {
-					return err
-				}
 			}
-			p, err := svc.DigestPlan(ctx, list, sinceT, nil)
-			if err != nil {
-				return err
-			}
-			built, r, err := svc.Preview(p, reader)
+			built, r, err := svc.PreviewDigest(ctx, list, sinceT, email)
 			if err != nil {
 				return err
 			} else if built == nil {
