@@ -25,9 +25,16 @@ type Decision struct {
 	Result *Result
 }
 
+// ScheduledRetryAfter is how long the scheduler lets a deferred delivery
+// rest before it tries again (a run by hand tries at once).
+const ScheduledRetryAfter = 15 * time.Minute
+
 // RunDue runs every schedule whose most recent fire time has not run yet,
 // once, however many periods were missed.
 func (s *Service) RunDue(ctx context.Context, scheds []*schedule.Schedule) []Decision {
+	if s.DeferredRetryAfter == 0 {
+		s.DeferredRetryAfter = ScheduledRetryAfter
+	}
 	var out []Decision
 	for _, sc := range scheds {
 		if ctx.Err() != nil {
@@ -141,12 +148,12 @@ func (s *Service) RunDueOnce(ctx context.Context, scheds []*schedule.Schedule) (
 		switch {
 		case d.Busy:
 			busy = true
-			s.Logger.Info("schedule", "name", d.Schedule, "decision", "skipped: sender busy", "holder_pid", d.HolderPID)
+			s.logger().Info("schedule", "name", d.Schedule, "decision", "skipped: sender busy", "holder_pid", d.HolderPID)
 		case d.Err != nil:
 			failed = true
-			s.Logger.Error("schedule", "name", d.Schedule, "decision", "failed", "err", newsletter.ErrorMessage(d.Err))
+			s.logger().Error("schedule", "name", d.Schedule, "decision", "failed", "err", newsletter.ErrorMessage(d.Err))
 		default:
-			s.Logger.Info("schedule", "name", d.Schedule, "decision", d.Text)
+			s.logger().Info("schedule", "name", d.Schedule, "decision", d.Text)
 		}
 	}
 	return busy, failed
@@ -157,11 +164,11 @@ func (s *Service) RunDueOnce(ctx context.Context, scheds []*schedule.Schedule) (
 // until ctx is cancelled.
 func (s *Service) RunSchedules(ctx context.Context, scheds []*schedule.Schedule) {
 	for _, sc := range scheds {
-		s.Logger.Info("schedule", "name", sc.Name, "cron", sc.Spec, "timezone", sc.Location.String(), "list", sc.List, "next", sc.Next(s.now()).Format(time.RFC3339))
+		s.logger().Info("schedule", "name", sc.Name, "cron", sc.Spec, "timezone", sc.Location.String(), "list", sc.List, "next", sc.Next(s.now()).Format(time.RFC3339))
 	}
 	schedule.Run(ctx, scheds, time.Minute, func(ctx context.Context) bool {
 		busy, _ := s.RunDueOnce(ctx, scheds)
 		return busy
 	})
-	s.Logger.Info("schedule stopped")
+	s.logger().Info("schedule stopped")
 }

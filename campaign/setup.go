@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/example/newsletter"
@@ -25,8 +26,16 @@ type Setup struct {
 	// Sending parses the transport, so that a wrong one is reported before
 	// anything else happens; a preview needs none.
 	Sending bool
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Serving is `newsletter serve`: it sends confirmation mails, not
+	// campaigns, so the postal-address warning does not apply.
+	Serving bool
+	// Concurrency, when above 0, overrides transport.concurrency; Rate and
+	// Retries, when set, override transport.rate and transport.retries.
+	Concurrency int
+	Rate        *float64
+	Retries     *int
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // New builds a Service from the configuration: the renderer, the message
@@ -81,6 +90,18 @@ func New(ctx context.Context, cfg *config.Config, db *sqlite.DB, su Setup) (*Ser
 		if s.VERP, err = bounces.NewVERP(cfg.Bounces.ReturnPath, signer); err != nil {
 			return nil, err
 		}
+	}
+	if su.Concurrency > 0 {
+		s.Concurrency = su.Concurrency
+	}
+	if su.Rate != nil {
+		s.Rate = *su.Rate
+	}
+	if su.Retries != nil {
+		s.Retries = *su.Retries
+	}
+	if su.Sending && !su.Serving && strings.TrimSpace(cfg.Site.Address) == "" {
+		log.Warn("site.address is empty: mail to readers should carry the organisation's postal address (CAN-SPAM); set [site] address in the config")
 	}
 	if su.Sending {
 		raw := t.URL

@@ -3,7 +3,13 @@ package config
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/example/newsletter"
+	"github.com/example/newsletter/internal/atomicfile"
 )
 
 // newSecret returns 32 random bytes as hex.
@@ -132,4 +138,19 @@ kind = "digest"
 // Template returns the init file with a fresh secret.
 func Template() string {
 	return fmt.Sprintf(configTemplate, newSecret())
+}
+
+// WriteTemplate writes the file `newsletter init` makes to path, with a
+// fresh secret. An existing file is an error unless force: its secret signs
+// the links in mail already sent.
+func WriteTemplate(path string, force bool) error {
+	if _, err := os.Stat(path); err == nil && !force {
+		return newsletter.Errorf(newsletter.ECONFLICT, "%s exists; use --force to overwrite it (its unsubscribe secret will change)", path)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return newsletter.Errorf(newsletter.EINVALID, "%s: %w", path, newsletter.PathCause(err))
+	}
+	if err := atomicfile.Write(path, []byte(Template()), 0o600); err != nil {
+		return newsletter.Errorf(newsletter.EINVALID, "write %s: %w", path, newsletter.PathCause(err))
+	}
+	return nil
 }

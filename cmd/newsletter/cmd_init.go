@@ -1,13 +1,8 @@
 package main
 
 import (
-	"errors"
-	"io/fs"
-	"os"
-
 	"github.com/spf13/cobra"
 
-	"github.com/example/newsletter"
 	"github.com/example/newsletter/config"
 )
 
@@ -18,13 +13,8 @@ func (a *app) initCommand() *cobra.Command {
 		Short: "Write a commented newsletter.toml and create the database",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := os.Stat(a.configPath); err == nil && !force {
-				return newsletter.Errorf(newsletter.ECONFLICT, "%s exists; use --force to overwrite it (its unsubscribe secret will change)", a.configPath)
-			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return newsletter.Errorf(newsletter.EINVALID, "%s: %w", a.configPath, newsletter.PathCause(err))
-			}
-			if err := writeFileAtomic(a.configPath, []byte(config.Template()), 0o600); err != nil {
-				return newsletter.Errorf(newsletter.EINVALID, "write %s: %w", a.configPath, newsletter.PathCause(err))
+			if err := config.WriteTemplate(a.configPath, force); err != nil {
+				return err
 			}
 			if _, err := a.store(cmd.Context()); err != nil {
 				return err
@@ -35,18 +25,4 @@ func (a *app) initCommand() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing config file")
 	return cmd
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames it
-// into place, so a reader never sees half a file.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, perm); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

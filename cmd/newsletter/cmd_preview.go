@@ -9,6 +9,7 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/campaign"
+	"github.com/example/newsletter/internal/atomicfile"
 	"github.com/example/newsletter/mailer"
 	"github.com/example/newsletter/subscribers"
 )
@@ -75,7 +76,7 @@ func (a *app) writePreview(b *mailer.Built, email, out string) error {
 	}
 	base := filepath.Join(out, email)
 	for ext, data := range map[string][]byte{".eml": raw, ".html": []byte(html), ".txt": []byte(text)} {
-		if err := writeFileAtomic(base+ext, data, 0o644); err != nil {
+		if err := atomicfile.Write(base+ext, data, 0o644); err != nil {
 			return newsletter.Errorf(newsletter.EINVALID, "write %s: %w", base+ext, newsletter.PathCause(err))
 		}
 	}

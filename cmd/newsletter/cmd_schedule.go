@@ -40,8 +40,6 @@ func (a *app) scheduleCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Deferred deliveries are retried every 15 minutes or so.
-			svc.DeferredRetryAfter = 15 * time.Minute
 			if once {
 				busy, failed := svc.RunDueOnce(cmd.Context(), scheds)
 				switch {

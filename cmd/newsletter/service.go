@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -50,31 +49,20 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 	if err != nil {
 		return nil, err
 	}
-	s, err := campaign.New(cmd.Context(), cfg, db, campaign.Setup{TemplatesDir: f.templatesDir, Transport: f.transport, Sending: sending, Now: a.now, Logger: a.log})
+	su := campaign.Setup{TemplatesDir: f.templatesDir, Transport: f.transport, Sending: sending, Serving: cmd.Name() == "serve",
+		Concurrency: f.concurrency, Now: a.now, Logger: a.log}
+	if f.changed("rate") {
+		su.Rate = &f.rate
+	}
+	if f.changed("retries") {
+		su.Retries = &f.retries
+	}
+	s, err := campaign.New(cmd.Context(), cfg, db, su)
 	if err != nil {
 		return nil, err
 	}
 	s.Progress = &cliProgress{a: a}
-	s.Concurrency = firstPositive(f.concurrency, s.Concurrency, 4)
-	if f.changed("rate") {
-		s.Rate = f.rate
-	}
-	if f.changed("retries") {
-		s.Retries = f.retries
-	}
-	if sending && cmd.Name() != "serve" && strings.TrimSpace(cfg.Site.Address) == "" {
-		a.log.Warn("site.address is empty: mail to readers should carry the organisation's postal address (CAN-SPAM); set [site] address in the config")
-	}
 	return s, nil
-}
-
-func firstPositive(vs ...int) int {
-	for _, v := range vs {
-		if v > 0 {
-			return v
-		}
-	}
-	return 0
 }
 
 // cliProgress prints what a campaign run does as it happens.
