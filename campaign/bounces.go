@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/example/newsletter"
@@ -9,11 +10,19 @@ import (
 	"github.com/example/newsletter/mailer"
 )
 
-// LastRates returns the bounce and complaint counts of the list's newest
-// campaign, and false when the list has none. The CLI warns before a send
-// when they are newsletter.CampaignBounces.Risky.
-func (s *Service) LastRates(ctx context.Context, list string) (newsletter.CampaignBounces, bool, error) {
-	return s.DB.LastCampaignBounces(ctx, list)
+// RateWarning says, before a send, when the list's newest campaign had a
+// complaint rate above newsletter.MaxComplaintRate or a bounce rate above
+// newsletter.MaxBounceRate: mailbox providers judge a sender by them. It
+// is "" otherwise.
+func (s *Service) RateWarning(ctx context.Context, list string) string {
+	b, ok, err := s.DB.LastCampaignBounces(ctx, list)
+	if err != nil || !ok || !b.Risky() {
+		return ""
+	}
+	pc := func(r float64) string { return fmt.Sprintf("%.2f%%", 100*r) }
+	return fmt.Sprintf("campaign %d of list %s had a complaint rate of %s (keep it under %s) and a bounce rate of %s (keep it under %s); "+
+		"mailbox providers may send this list to spam: see newsletter bounces list --campaign %d",
+		b.CampaignID, list, pc(b.ComplaintRate()), pc(newsletter.MaxComplaintRate), pc(b.BounceRate()), pc(newsletter.MaxBounceRate), b.CampaignID)
 }
 
 // Bounces returns the processor that every bounce source goes through,

@@ -9,7 +9,6 @@ import (
 
 	"github.com/example/newsletter"
 	"github.com/example/newsletter/campaign"
-	"github.com/example/newsletter/internal/listing"
 	"github.com/example/newsletter/subscribers"
 )
 
@@ -114,7 +113,9 @@ func (a *app) runDigest(cmd *cobra.Command, f *sendFlags, since time.Time, categ
 		}
 		return a.rehearse(ctx, svc, f, p, since)
 	}
-	a.warnRates(ctx, svc, f.list)
+	if w := svc.RateWarning(ctx, f.list); w != "" {
+		fmt.Fprintln(a.stderr, "warning: "+w)
+	}
 	res, err := svc.Digest(ctx, campaign.DigestRequest{List: f.list, Since: since, Categories: categories, ResendUnknown: f.resendUnknown})
 	return a.reportSend(res, err, f.list)
 }
@@ -134,18 +135,6 @@ func (a *app) runSend(cmd *cobra.Command, f *sendFlags, slug string, again bool)
 	}
 	res, err := svc.Article(ctx, campaign.ArticleRequest{List: f.list, Slug: slug, Again: again, ResendUnknown: f.resendUnknown})
 	return a.reportSend(res, err, f.list)
-}
-
-// warnRates warns, before a send, when the list's last campaign bounced or
-// drew complaints above what mailbox providers tolerate.
-func (a *app) warnRates(ctx context.Context, svc *campaign.Service, list string) {
-	b, ok, err := svc.LastRates(ctx, list)
-	if err != nil || !ok || !b.Risky() {
-		return
-	}
-	fmt.Fprintf(a.stderr, "warning: campaign %d of list %s had a complaint rate of %s (keep it under %s) and a bounce rate of %s (keep it under %s); "+
-		"mailbox providers may send this list to spam: see newsletter bounces list --campaign %d\n",
-		b.CampaignID, list, listing.Percent(b.ComplaintRate()), listing.Percent(newsletter.MaxComplaintRate), listing.Percent(b.BounceRate()), listing.Percent(newsletter.MaxBounceRate), b.CampaignID)
 }
 
 // reportSend prints the end of a send and chooses its exit code.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/example/newsletter"
+	"github.com/example/newsletter/internal/profile"
 )
 
 // Exit codes of the command-line contract.
@@ -27,7 +28,7 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	stopProfile := startProfile()
+	stopProfile := profile.Start()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stopProfile()
 	stop()

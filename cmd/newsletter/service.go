@@ -1,11 +1,8 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"github.com/example/newsletter"
 	"github.com/example/newsletter/campaign"
 	"github.com/example/newsletter/internal/progress"
 )
@@ -61,43 +58,8 @@ func (a *app) service(cmd *cobra.Command, f *mailFlags, sending bool) (*campaign
 	if err != nil {
 		return nil, err
 	}
-	s.Progress = &cliProgress{a: a}
+	s.Progress = &progress.Campaign{Out: a.stderr, Quiet: a.quiet}
 	return s, nil
-}
-
-// cliProgress prints what a campaign run does as it happens.
-type cliProgress struct {
-	a    *app
-	prog *progress.Reporter
-}
-
-func (p *cliProgress) Resuming(c *newsletter.Campaign, unknown int) {
-	p.a.infof("resuming campaign %d of list %s", c.ID, c.List)
-	if unknown > 0 {
-		p.a.infof("%d deliveries of campaign %d are unknown: a run stopped while sending them, so they may or may not have arrived; they are not resent (see: newsletter deliveries --campaign %d --status unknown; --resend-unknown resends them)", unknown, c.ID, c.ID)
-	}
-}
-
-func (p *cliProgress) Sending(c *newsletter.Campaign, pending int) func(string) {
-	p.prog = progress.New(p.a.stderr, p.a.quiet, pending, fmt.Sprintf("campaign %d", c.ID))
-	return p.prog.Add
-}
-
-func (p *cliProgress) Finished(r *campaign.Run) {
-	if p.prog != nil {
-		p.prog.Done()
-	}
-	c, st := r.Campaign, r.Stats
-	rate := 0.0
-	if secs := st.Elapsed.Seconds(); secs > 0 {
-		rate = float64(st.Sent) / secs
-	}
-	// Rows still sending after a run are unknown: the next run says so.
-	p.a.infof("campaign %d (%s, list %s): %d recipients, %d sent, %d failed, %d unknown, %d pending, %d deferred; %.1fs, %.0f msg/s",
-		c.ID, c.Kind, c.List, c.Recipients, c.Sent, c.Failed, c.Unknown+c.Sending, c.Pending, c.Deferred, st.Elapsed.Seconds(), rate)
-	if c.Deferred > 0 {
-		p.a.infof("%d deferred; run again later (see: newsletter deliveries --campaign %d --status deferred)", c.Deferred, c.ID)
-	}
 }
 
 // exitOf turns what a send did into the exit code of the contract and the

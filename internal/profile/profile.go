@@ -1,4 +1,6 @@
-package main
+// Package profile writes a CPU profile of a whole run when
+// NEWSLETTER_CPUPROFILE names a file (scripts/loadtest uses it).
+package profile
 
 import (
 	"fmt"
@@ -6,10 +8,9 @@ import (
 	"runtime/pprof"
 )
 
-// startProfile writes a CPU profile of the whole run to the file named by
-// NEWSLETTER_CPUPROFILE, when set (scripts/loadtest uses it). The returned
-// function stops it.
-func startProfile() func() {
+// Start writes a CPU profile of the run to the file named by
+// NEWSLETTER_CPUPROFILE, when set. The returned function stops it.
+func Start() func() {
 	path := os.Getenv("NEWSLETTER_CPUPROFILE")
 	if path == "" {
 		return func() {}
