@@ -163,6 +163,9 @@ func (r *Renderer) parse(src map[string]source, inline bool) error {
 		return templateError(err)
 	}
 	ch := src["confirm.html"]
+	// The confirmation mail looks like the others: it takes the layout's
+	// styles where it asks for them.
+	ch.text = strings.Replace(ch.text, layoutStyles, "<style>"+css+"</style>", 1)
 	chs := ch.text
 	if inline {
 		if chs, err = inlineTemplate(ch, styleBlock(ch.text), false); err != nil {
@@ -178,6 +181,10 @@ func (r *Renderer) parse(src map[string]source, inline bool) error {
 	r.confirm = c
 	return nil
 }
+
+// layoutStyles in a template's head stands for the <style> block of
+// layout.html.
+const layoutStyles = "<style>/* the styles of layout.html */</style>"
 
 // templateError turns "template: file:line: msg" into "file:line: msg".
 func templateError(err error) error {
