@@ -145,6 +145,10 @@ func (s *Service) scheduleSince(ctx context.Context, sc *schedule.Schedule, now 
 // any failed.
 func (s *Service) RunDueOnce(ctx context.Context, scheds []*schedule.Schedule) (busy, failed bool) {
 	for _, d := range s.RunDue(ctx, scheds) {
+		if n := d.Result.Expired; n > 0 {
+			s.logger().Warn("schedule: deferred deliveries ran past transport.queue_lifetime and failed", "name", d.Schedule, "failed", n,
+				"see", "newsletter deliveries --status failed")
+		}
 		switch {
 		case d.Busy:
 			busy = true

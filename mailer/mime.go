@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"mime"
 	"mime/quotedprintable"
 	"strings"
@@ -52,9 +53,69 @@ func writeHeader(w *bytes.Buffer, key, value string) {
 	w.WriteString("\r\n")
 }
 
-// encodeHeader is the header value as go-mail set it: an RFC 2047 Q word
-// where the value needs one.
-func encodeHeader(s string) string { return mime.QEncoding.Encode("UTF-8", s) }
+// encodeHeader is the header value as go-mail set it, an RFC 2047 Q word
+// where the value needs one, and encoded words too where an ASCII value
+// could not be sent as it is (see mustEncode).
+func encodeHeader(s string) string {
+	if mustEncode(s) {
+		return encodeWords(s)
+	}
+	return mime.QEncoding.Encode("UTF-8", s)
+}
+
+// mustEncode reports whether an ASCII value needs encoded words all the
+// same: "=?" would be decoded by the reader's mail client as an encoded word
+// (a feed's author could write any subject that way), and a word longer
+// than a header line cannot be folded.
+func mustEncode(s string) bool {
+	if strings.Contains(s, "=?") {
+		return true
+	}
+	for _, w := range strings.Fields(s) {
+		if len(w) > maxHeaderLength-len("Subject: ") {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeWords encodes s as RFC 2047 Q encoded words of at most 75
+// characters, each holding whole characters, separated by spaces where the
+// header may fold.
+func encodeWords(s string) string {
+	const prefix, suffix, room = "=?UTF-8?q?", "?=", 75 - len("=?UTF-8?q?") - len("?=")
+	var out, word strings.Builder
+	flush := func() {
+		if word.Len() > 0 {
+			if out.Len() > 0 {
+				out.WriteByte(' ')
+			}
+			out.WriteString(prefix + word.String() + suffix)
+			word.Reset()
+		}
+	}
+	for _, r := range s {
+		var enc string
+		switch {
+		case r == ' ':
+			enc = "_"
+		case r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!*+-/", r)):
+			enc = string(r)
+		default:
+			var b strings.Builder
+			for _, c := range []byte(string(r)) {
+				fmt.Fprintf(&b, "=%02X", c)
+			}
+			enc = b.String()
+		}
+		if word.Len()+len(enc) > room {
+			flush()
+		}
+		word.WriteString(enc)
+	}
+	flush()
+	return out.String()
+}
 
 // newBoundary returns a random multipart boundary, as mime/multipart
 // makes them.
