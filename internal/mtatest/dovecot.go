@@ -110,9 +110,9 @@ func StartDovecot(tb testing.TB, opts DovecotOptions) *Dovecot {
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		d.addr, d.tlsAddr = freeAddr(tb), ""
+		d.addr, d.tlsAddr = testtool.FreeAddr(tb), ""
 		if opts.TLS {
-			d.tlsAddr = freeAddr(tb)
+			d.tlsAddr = testtool.FreeAddr(tb)
 		}
 		if err := os.WriteFile(d.Config, []byte(d.config(baseDir, uid, gid)), 0o644); err != nil {
 			tb.Fatal(err)

@@ -181,7 +181,7 @@ func StartPostfix(tb testing.TB, opts PostfixOptions) *Postfix {
 	})
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		p.addr = freeAddr(tb)
+		p.addr = testtool.FreeAddr(tb)
 		if err := p.writeConfig(opts); err != nil {
 			tb.Fatal(err)
 		}

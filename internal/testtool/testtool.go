@@ -47,7 +47,8 @@ type Mailpit struct {
 	API  string // http://host:port/api/v1
 }
 
-func freePort(tb testing.TB) string {
+// FreeAddr returns a 127.0.0.1 address with a port nothing listens on now.
+func FreeAddr(tb testing.TB) string {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -62,7 +63,7 @@ func freePort(tb testing.TB) string {
 func StartMailpit(tb testing.TB, flags ...string) *Mailpit {
 	tb.Helper()
 	bin := Need(tb, "mailpit")
-	smtpAddr, httpAddr := freePort(tb), freePort(tb)
+	smtpAddr, httpAddr := FreeAddr(tb), FreeAddr(tb)
 	args := append([]string{"--smtp", smtpAddr, "--listen", httpAddr, "--database", filepath.Join(tb.TempDir(), "mailpit.db"),
 		"--disable-version-check", "--smtp-disable-rdns", "--max", "100000", "-q"}, flags...)
 	cmd := exec.Command(bin, args...)
